@@ -1,0 +1,30 @@
+/**
+ * The network edge as the node core sees it. In a browser the edge lives in the elected connection-holding
+ * page (RTCPeerConnection exists only in pages) and reaches the SharedWorker over a MessagePort; in the Node
+ * peer it lives in the same process. Either way the node core sees only this.
+ */
+import type { PeerId } from '../core/ids.ts';
+
+/** Commands from the node core to the edge. */
+export interface EdgeCommands {
+  /** Send one frame (see wire/frame.ts) to a connected, authenticated peer. Returns false if not connected. */
+  send(to: PeerId, frame: Uint8Array): boolean;
+  /** Open an authenticated link to a peer (signaled through the overlay and/or the signaling server). */
+  connect(to: PeerId): void;
+  disconnect(to: PeerId): void;
+}
+
+/** Events from the edge to the node core. */
+export interface EdgeEvents {
+  /** A link passed the hello/auth handshake and may carry frames. */
+  onPeerUp(peer: PeerId): void;
+  onPeerDown(peer: PeerId, reason: string): void;
+  onFrame(from: PeerId, frame: Uint8Array): void;
+  /** Peers handed out by the bootstrap service (the signaling server's welcome/peers). */
+  onBootstrap(peers: readonly PeerId[]): void;
+  /** Signaling server connection state. */
+  onSignalingState(state: SignalingState): void;
+  onLog(level: 'info' | 'warn', text: string): void;
+}
+
+export type SignalingState = 'connecting' | 'joined' | 'closed' | 'refused';
