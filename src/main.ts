@@ -1,0 +1,69 @@
+/**
+ * The portal page: joins this profile's node, lends it a sandbox runner (and, if elected, the WebRTC edge), and
+ * renders the node's snapshots. `?cloud=<name>` picks the cloud (default "public"); `#secret=<s>` gives a
+ * private cloud's secret (kept by the node, never sent anywhere in the clear). `?tick=<ms>` sets the gossip
+ * period and `?maxConnections=<n>` the link cap (operators and tests).
+ */
+import * as Comlink from 'comlink';
+import { writable } from 'svelte/store';
+import { connectNode } from './page/connect-node.ts';
+import { holdEdgeWhenElected } from './page/edge-holder.ts';
+import { runWasiTaskInBrowser } from './compute/browser-sandbox.ts';
+import { mountPortal } from './ui/mount.ts';
+import type { NodeSnapshot } from './runtime/api.ts';
+
+interface PageConfig {
+  readonly iceServers?: RTCIceServer[];
+  readonly maxConnections?: number;
+}
+
+async function loadConfig(): Promise<PageConfig> {
+  try {
+    const response = await fetch('/config.json');
+    return response.ok ? ((await response.json()) as PageConfig) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const cloud = params.get('cloud') ?? 'public';
+  const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
+  if (secret) history.replaceState(null, '', location.pathname + location.search);
+
+  const snapshot = writable<NodeSnapshot | null>(null);
+  const target = document.getElementById('app');
+  if (!target) throw new Error('E_NO_APP_ELEMENT: index.html lacks #app');
+
+  const tickMs = Number(params.get('tick') ?? 1000);
+  const [node, config] = await Promise.all([connectNode(cloud, secret, { tickMs }), loadConfig()]);
+  mountPortal(target, {
+    snapshot,
+    submitJob: (request) => node.session.submitJob(request),
+  });
+  await node.session.subscribe(Comlink.proxy((s: NodeSnapshot) => snapshot.set(s)));
+  await node.session.registerSandbox(Comlink.proxy({ run: runWasiTaskInBrowser }));
+
+  const wsScheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  holdEdgeWhenElected(
+    node,
+    {
+      signalingUrl: params.get('signal') ?? `${wsScheme}//${location.host}/signal`,
+      iceServers: config.iceServers ?? [],
+      maxConnections: Number(params.get('maxConnections') ?? config.maxConnections ?? 24),
+    },
+    () => document.documentElement.dataset.edgeHolder = 'true',
+  );
+  document.documentElement.dataset.peerId = node.peerId;
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  document.body.innerHTML = '';
+  const p = document.createElement('p');
+  p.setAttribute('role', 'alert');
+  p.dataset.testid = 'fatal-error';
+  p.textContent = `Nephele could not start: ${message}`;
+  document.body.append(p);
+});

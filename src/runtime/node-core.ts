@@ -1,0 +1,197 @@
+/**
+ * The node: one composition of protocols, job service and bookkeeping, shared by the browser SharedWorker and
+ * the Node peer. It owns the timer (protocols own none), speaks to the network only through `EdgeCommands`, and
+ * hears from it through the `EdgeEvents` it implements.
+ */
+import type { PeerId } from '../core/ids.ts';
+import { createRng } from '../core/rng.ts';
+import { decodeFrame } from '../wire/frame.ts';
+import { decodeEnvelope } from '../wire/envelope.ts';
+import { decodeJobMessage, JOB_WIRE_VERSION } from '../wire/job.ts';
+import type { Identity } from '../identity/identity.ts';
+import type { EdgeCommands, EdgeEvents, SignalingState } from '../net/types.ts';
+import { ProtocolHost } from './protocol-host.ts';
+import { JobService, type SandboxRunner } from './job-service.ts';
+import { createGossipSlots, type GossipSlots } from './gossip-slots.ts';
+import type { ConnectionInfo, JobRequest, LogEntry, NodeSnapshot } from './api.ts';
+
+export interface NodeCoreOptions {
+  readonly identity: Identity;
+  readonly cloud: string;
+  readonly now?: () => number;
+  /** Gossip period, ms. */
+  readonly tickMs?: number;
+  readonly maxConcurrentTasks?: number;
+  readonly runner: () => SandboxRunner | null;
+}
+
+const MAX_LOG = 300;
+
+export class NodeCore implements EdgeEvents {
+  readonly peerId: PeerId;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly host: ProtocolHost;
+  private readonly gossip: GossipSlots;
+  private readonly jobService: JobService;
+  private readonly links = new Map<PeerId, { since: number; framesIn: number; framesOut: number }>();
+  private readonly logEntries: LogEntry[] = [];
+  private readonly listeners = new Set<(s: NodeSnapshot) => void>();
+  private edge: EdgeCommands | null = null;
+  private signaling: SignalingState = 'connecting';
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private notifyQueued = false;
+  private rejectedFrames = 0;
+  tabs = 0;
+  hasConnectionHolder = false;
+
+  constructor(private readonly options: NodeCoreOptions) {
+    this.peerId = options.identity.peerId;
+    this.now = options.now ?? (() => Date.now());
+    this.startedAt = this.now();
+    const seed = parseInt(this.peerId.slice(0, 8), 16) ^ (this.startedAt >>> 0);
+    const rng = createRng(seed);
+    const sendFrame = (to: PeerId, frame: Uint8Array): boolean => this.sendFrame(to, frame);
+    this.host = new ProtocolHost({
+      self: this.peerId, rng, now: this.now, sendFrame,
+      connect: (to) => this.edge?.connect(to),
+      log: (level, text) => this.log(level, text),
+      pendingTimeoutMs: 10_000,
+    });
+    this.gossip = createGossipSlots(this.peerId, options.tickMs ?? 1000);
+    for (const slot of this.gossip.slots) this.host.add(slot);
+    this.jobService = new JobService({
+      self: this.peerId, rng, now: this.now, sendFrame,
+      linkedPeers: () => [...this.links.keys()],
+      runner: options.runner,
+      log: (level, text) => this.log(level, text),
+      changed: () => this.scheduleNotify(),
+      maxConcurrentTasks: options.maxConcurrentTasks ?? 2,
+    });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 1000);
+    this.log('info', `node ${this.peerId.slice(0, 8)} started in cloud "${this.options.cloud}"`);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Attach the network edge (a new connection-holding tab, or the Node peer's own edge). Old links are gone. */
+  attachEdge(edge: EdgeCommands | null): void {
+    for (const peer of [...this.links.keys()]) this.onPeerDown(peer, 'connection holder changed');
+    this.edge = edge;
+    this.hasConnectionHolder = edge !== null;
+    this.scheduleNotify();
+  }
+
+  submitJob(request: JobRequest): string {
+    return this.jobService.submit(request);
+  }
+
+  subscribe(listener: (s: NodeSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.snapshot());
+    return () => this.listeners.delete(listener);
+  }
+
+  // EdgeEvents
+  onPeerUp(peer: PeerId): void {
+    this.links.set(peer, { since: this.now(), framesIn: 0, framesOut: 0 });
+    this.log('info', `link up: ${peer.slice(0, 8)}`);
+    this.host.peerUp(peer);
+    this.scheduleNotify();
+  }
+
+  onPeerDown(peer: PeerId, reason: string): void {
+    const had = this.links.delete(peer);
+    if (had) this.log('info', `link down: ${peer.slice(0, 8)} (${reason})`);
+    this.host.peerDown(peer);
+    this.jobService.peerDown(peer);
+    this.scheduleNotify();
+  }
+
+  onFrame(from: PeerId, bytes: Uint8Array): void {
+    const link = this.links.get(from);
+    if (link) link.framesIn++;
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) return this.drop(from, `${frame.code}: ${frame.reason}`);
+    const envelope = decodeEnvelope(frame.value.header);
+    if (!envelope.ok) return this.drop(from, `${envelope.code}: ${envelope.reason}`);
+    const { p, v, m } = envelope.value;
+    if (p === 'job') {
+      if (v !== JOB_WIRE_VERSION) return this.drop(from, `E_BAD_VERSION: job v${v}`);
+      const msg = decodeJobMessage(m);
+      if (!msg.ok) return this.drop(from, `${msg.code}: ${msg.reason}`);
+      this.jobService.onMessage(from, msg.value, frame.value.body);
+      return;
+    }
+    if (!this.host.deliver(from, p, v, m)) this.drop(from, `E_UNKNOWN_PROTOCOL: "${p}"`);
+  }
+
+  onBootstrap(peers: readonly PeerId[]): void {
+    this.log('info', `bootstrap: ${peers.length} peer(s) from the signaling server`);
+    this.host.discovered(peers);
+    this.scheduleNotify();
+  }
+
+  onSignalingState(state: SignalingState): void {
+    if (state === this.signaling) return;
+    this.signaling = state;
+    this.log(state === 'refused' ? 'warn' : 'info', `signaling: ${state}`);
+    this.scheduleNotify();
+  }
+
+  onLog(level: 'info' | 'warn', text: string): void {
+    this.log(level, text);
+  }
+
+  snapshot(): NodeSnapshot {
+    const connections: ConnectionInfo[] = [...this.links].map(([peer, l]) => ({ peer, ...l }));
+    return {
+      peerId: this.peerId, cloud: this.options.cloud, startedAt: this.startedAt, now: this.now(),
+      signaling: this.signaling, hasConnectionHolder: this.hasConnectionHolder, tabs: this.tabs,
+      connections, view: this.gossip.view(), estimatedSize: this.gossip.estimatedSize(),
+      jobs: this.jobService.jobs(), hosting: this.jobService.hosting(), log: this.logEntries.slice(-MAX_LOG).reverse(),
+      rejectedMessages: this.rejectedFrames + this.host.rejected,
+    };
+  }
+
+  private tick(): void {
+    this.host.tick();
+    this.jobService.tick();
+    this.scheduleNotify();
+  }
+
+  private sendFrame(to: PeerId, frame: Uint8Array): boolean {
+    if (!this.edge || !this.links.has(to)) return false;
+    const sent = this.edge.send(to, frame);
+    if (sent) this.links.get(to)!.framesOut++;
+    return sent;
+  }
+
+  private drop(from: PeerId, why: string): void {
+    this.rejectedFrames++;
+    this.log('warn', `dropped frame from ${from.slice(0, 8)}: ${why}`);
+  }
+
+  private log(level: 'info' | 'warn', text: string): void {
+    this.logEntries.push({ at: this.now(), level, text });
+    if (this.logEntries.length > MAX_LOG * 2) this.logEntries.splice(0, this.logEntries.length - MAX_LOG);
+    this.scheduleNotify();
+  }
+
+  private scheduleNotify(): void {
+    if (this.notifyQueued || this.listeners.size === 0) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      const snap = this.snapshot();
+      for (const listener of this.listeners) listener(snap);
+    });
+  }
+}

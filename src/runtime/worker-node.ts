@@ -1,0 +1,158 @@
+/**
+ * The browser node: one per profile and cloud, living in a SharedWorker shared by the profile's tabs (or in a
+ * dedicated Worker where SharedWorker is missing). It owns the identity and the NodeCore. Tabs attach through a
+ * `TabSession` each; one elected tab lends it the WebRTC edge, every tab lends it a sandbox runner.
+ * A tab is known to be gone when the worker obtains the Web Lock that the tab held for its whole life.
+ */
+import * as Comlink from 'comlink';
+import type { PeerId } from '../core/ids.ts';
+import { NepheleError } from '../core/errors.ts';
+import type { Identity } from '../identity/identity.ts';
+import { loadCloudSecret, loadOrCreateIdentity, saveCloudSecret } from '../identity/browser-identity-store.ts';
+import type { SandboxRunner } from './job-service.ts';
+import { NodeCore } from './node-core.ts';
+import { RemoteEdge } from './edge-port.ts';
+import { identityAuthority, type IdentityAuthority } from './authenticator.ts';
+import type { JobRequest, NodeSnapshot } from './api.ts';
+
+export function tabLockName(cloud: string, tabId: string): string {
+  return `nephele-tab:${cloud}:${tabId}`;
+}
+
+/** Settings the first tab of a profile chooses for its node. */
+export interface NodeSettings {
+  readonly tickMs: number;
+}
+
+interface Started {
+  readonly identity: Identity;
+  readonly core: NodeCore;
+  readonly authority: IdentityAuthority;
+}
+
+export class WorkerNode {
+  private started: Promise<Started> | null = null;
+  private secret: string | null = null;
+  private readonly runners = new Map<string, SandboxRunner>();
+  private readonly tabs = new Set<string>();
+  private edgeTab: string | null = null;
+  private edge: RemoteEdge | null = null;
+  private nextRunner = 0;
+
+  constructor(readonly cloud: string) {}
+
+  start(secret: string | null, settings: NodeSettings): Promise<Started> {
+    this.started ??= (async () => {
+      this.secret = secret ?? (await loadCloudSecret(this.cloud));
+      if (secret) await saveCloudSecret(this.cloud, secret);
+      const identity = await loadOrCreateIdentity();
+      const tickMs = Number.isFinite(settings.tickMs) ? Math.min(60_000, Math.max(100, settings.tickMs)) : 1000;
+      const core = new NodeCore({ identity, cloud: this.cloud, tickMs, runner: () => this.pickRunner() });
+      core.start();
+      return { identity, core, authority: identityAuthority(identity, () => this.secret) };
+    })();
+    return this.started;
+  }
+
+  async addTab(tabId: string): Promise<void> {
+    const { core } = await this.need();
+    this.tabs.add(tabId);
+    core.tabs = this.tabs.size;
+    // Granted only once the tab has closed and released the lock it holds for its lifetime.
+    void navigator.locks.request(tabLockName(this.cloud, tabId), async () => this.removeTab(tabId));
+  }
+
+  registerRunner(tabId: string, runner: SandboxRunner): void {
+    this.runners.set(tabId, runner);
+  }
+
+  async attachEdge(tabId: string, port: MessagePort): Promise<void> {
+    const { core } = await this.need();
+    this.edge?.close();
+    this.edgeTab = tabId;
+    this.edge = new RemoteEdge(port, core);
+    core.attachEdge(this.edge);
+  }
+
+  async need(): Promise<Started> {
+    if (!this.started) throw new NepheleError('E_NOT_STARTED', 'the node has not been started by a tab yet');
+    return this.started;
+  }
+
+  private removeTab(tabId: string): void {
+    this.tabs.delete(tabId);
+    this.runners.delete(tabId);
+    void this.need().then(({ core }) => {
+      core.tabs = this.tabs.size;
+      if (this.edgeTab === tabId) {
+        this.edge?.close();
+        this.edge = null;
+        this.edgeTab = null;
+        core.attachEdge(null);
+        core.onLog('info', 'the connection-holding tab closed; waiting for another tab to take over');
+      }
+    });
+  }
+
+  private pickRunner(): SandboxRunner | null {
+    const all = [...this.runners.values()];
+    if (all.length === 0) return null;
+    return all[this.nextRunner++ % all.length] ?? null;
+  }
+}
+
+/** The API one tab sees (exposed with comlink on that tab's port). */
+export class TabSession {
+  private tabId: string | null = null;
+
+  constructor(private readonly node: WorkerNode) {}
+
+  async init(tabId: string, secret: string | null, settings: NodeSettings): Promise<{ peerId: PeerId; publicKey: Uint8Array; cloud: string }> {
+    const { identity } = await this.node.start(secret, settings);
+    this.tabId = tabId;
+    await this.node.addTab(tabId);
+    return { peerId: identity.peerId, publicKey: identity.publicKey, cloud: this.node.cloud };
+  }
+
+  async subscribe(listener: (s: NodeSnapshot) => void): Promise<void> {
+    const { core } = await this.node.need();
+    core.subscribe(listener);
+  }
+
+  async snapshot(): Promise<NodeSnapshot> {
+    return (await this.node.need()).core.snapshot();
+  }
+
+  async submitJob(request: JobRequest): Promise<string> {
+    return (await this.node.need()).core.submitJob(request);
+  }
+
+  registerSandbox(runner: SandboxRunner): void {
+    this.node.registerRunner(this.requireTab(), runner);
+  }
+
+  async attachEdge(port: MessagePort): Promise<void> {
+    await this.node.attachEdge(this.requireTab(), port);
+  }
+
+  async sign(text: string): Promise<Uint8Array> {
+    return (await this.node.need()).authority.sign(text);
+  }
+
+  async proveSecret(text: string): Promise<string | null> {
+    return (await this.node.need()).authority.proveSecret(text);
+  }
+
+  async checkSecret(text: string, proof: string | undefined): Promise<boolean> {
+    return (await this.node.need()).authority.checkSecret(text, proof);
+  }
+
+  private requireTab(): string {
+    if (!this.tabId) throw new NepheleError('E_NOT_INITIALISED', 'call init() first');
+    return this.tabId;
+  }
+}
+
+export function exposeSession(node: WorkerNode, endpoint: Comlink.Endpoint): void {
+  Comlink.expose(new TabSession(node), endpoint);
+}

@@ -1,0 +1,119 @@
+/**
+ * Real-browser test harness: Debian's Chromium through playwright-core, one peer per browser context (each
+ * context has its own storage, SharedWorker and identity), the real signaling server serving the built app.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startSignalingServer } from '../../signaling/server.ts';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags measured in BROWSER.md: quiet, loopback WebRTC allowed. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+  '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+export type CloudServer = Awaited<ReturnType<typeof startSignalingServer>>;
+
+export async function startCloudServer(clouds: Record<string, { secret: string }> = {}): Promise<CloudServer> {
+  return startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist', clouds, maxConnectionsPerAddress: 256 });
+}
+
+export interface PeerTab {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly peerId: string;
+}
+
+/** A fresh browser context = a fresh peer. Media permission makes Chromium offer 127.0.0.1 candidates. */
+export async function newPeerContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ permissions: ['camera', 'microphone'] });
+}
+
+export async function openTab(context: BrowserContext, url: string): Promise<PeerTab> {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.goto(url);
+  const peerId = page.getByTestId('peer-id');
+  await waitUntil(async () => /^[0-9a-f]{40}$/.test((await peerId.textContent()) ?? ''), 20_000, 'peer id shown');
+  return { context, page, peerId: ((await peerId.textContent()) ?? '').trim() };
+}
+
+export async function openPeer(browser: Browser, url: string): Promise<PeerTab> {
+  return openTab(await newPeerContext(browser), url);
+}
+
+export async function numberOf(page: Page, testId: string): Promise<number> {
+  const text = (await page.getByTestId(testId).first().textContent()) ?? '';
+  const n = Number(text.trim());
+  return Number.isFinite(n) ? n : NaN;
+}
+
+export async function connectedPeers(page: Page): Promise<string[]> {
+  return page.getByTestId('connection').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer') ?? ''));
+}
+
+export async function viewPeers(page: Page): Promise<string[]> {
+  return page.getByTestId('view-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer') ?? ''));
+}
+
+/** Polls a condition; fails with the description if it does not hold within the timeout. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      /* the page may be mid-render; try again */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+export interface NodePeerProcess {
+  readonly peerId: string;
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `npm run peer` (the headless Node peer) against the server and waits for its peer id. */
+export async function spawnNodePeer(wsUrl: string, identityPath: string, extra: string[] = []): Promise<NodePeerProcess> {
+  const child = spawn('npx', ['tsx', 'src/node/peer-main.ts', '--url', wsUrl, '--identity', identityPath, ...extra], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  const peerId = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('node peer did not start within 30 s')), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      try {
+        const msg = JSON.parse(line) as { event?: string; peerId?: string };
+        if (msg.event === 'started' && msg.peerId) {
+          clearTimeout(timer);
+          resolve(msg.peerId);
+        }
+      } catch {
+        /* not a status line */
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`node peer exited early with ${code}`)));
+  });
+  return {
+    peerId, child, lines,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }),
+  };
+}
