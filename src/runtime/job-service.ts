@@ -9,12 +9,12 @@ import { bytesToHex } from '../core/ids.ts';
 import type { Rng } from '../core/rng.ts';
 import { NepheleError } from '../core/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
-import { JOB_WIRE_VERSION, type JobMessage, type JobRunMessage } from '../wire/job.ts';
+import { fitResultForWire, JOB_WIRE_VERSION, type JobMessage, type JobRunMessage } from '../wire/job.ts';
 import type { WasiTaskResult, WasiTaskSpec } from '../compute/wasi-task.ts';
 import type { HostedTask, JobRecord, JobRequest } from './api.ts';
 
 export interface SandboxRunner {
-  run(spec: WasiTaskSpec, wasm: Uint8Array): Promise<WasiTaskResult>;
+  run(spec: WasiTaskSpec, wasm: Uint8Array, name?: string): Promise<WasiTaskResult>;
 }
 
 export interface JobServiceDeps {
@@ -34,6 +34,8 @@ const MAX_ATTEMPTS = 3;
 /** Time a host gets beyond the task's own limit (transfer, worker start-up) before the job is retried. */
 const HOST_GRACE_MS = 20_000;
 const MAX_KEPT_JOBS = 200;
+/** Time a sandbox gets beyond the task's limit to report (it kills the task itself at the limit). */
+const SANDBOX_GRACE_MS = 5_000;
 
 interface SubmittedJob {
   record: JobRecord;
@@ -159,16 +161,21 @@ export class JobService {
     this.deps.changed();
     let result: WasiTaskResult;
     try {
-      result = await runner.run(
-        { args: msg.args, env: msg.env, stdin: msg.stdin, timeLimitMs: msg.timeLimitMs, memoryLimitMiB: msg.memoryLimitMiB },
-        wasm,
+      // A sandbox lives in a tab; if that tab closes mid-task its promise never settles, so bound the wait.
+      result = await withDeadline(
+        runner.run(
+          { args: msg.args, env: msg.env, stdin: msg.stdin, timeLimitMs: msg.timeLimitMs, memoryLimitMiB: msg.memoryLimitMiB },
+          wasm,
+          msg.name,
+        ),
+        msg.timeLimitMs + SANDBOX_GRACE_MS,
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       result = { ok: false, code: 'E_SANDBOX_FAILED', message, stdout: '', stderr: '', durationMs: 0 };
     }
     this.hosted.delete(key);
-    this.deps.sendFrame(from, encodeFrame({ p: 'job', v: JOB_WIRE_VERSION, m: { type: 'result', jobId: msg.jobId, result } }));
+    this.deps.sendFrame(from, encodeFrame({ p: 'job', v: JOB_WIRE_VERSION, m: { type: 'result', jobId: msg.jobId, result: fitResultForWire(result) } }));
     this.deps.changed();
   }
 
@@ -190,6 +197,16 @@ export class JobService {
       this.submitted.delete(oldest);
     }
   }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the sandbox did not answer within ${ms} ms (its tab may have closed)`)), ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (err: unknown) => { clearTimeout(timer); reject(err instanceof Error ? err : new Error(String(err))); },
+    );
+  });
 }
 
 function isActive(record: JobRecord): boolean {

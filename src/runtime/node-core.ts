@@ -26,6 +26,7 @@ export interface NodeCoreOptions {
 }
 
 const MAX_LOG = 300;
+const NOTIFY_MS = 200;
 
 export class NodeCore implements EdgeEvents {
   readonly peerId: PeerId;
@@ -41,6 +42,7 @@ export class NodeCore implements EdgeEvents {
   private signaling: SignalingState = 'connecting';
   private timer: ReturnType<typeof setInterval> | null = null;
   private notifyQueued = false;
+  private lastNotify = 0;
   private rejectedFrames = 0;
   tabs = 0;
   hasConnectionHolder = false;
@@ -185,13 +187,16 @@ export class NodeCore implements EdgeEvents {
     this.scheduleNotify();
   }
 
+  /** Snapshots go to every tab through comlink: coalesce bursts (frames arrive fast) to one per NOTIFY_MS. */
   private scheduleNotify(): void {
     if (this.notifyQueued || this.listeners.size === 0) return;
     this.notifyQueued = true;
-    queueMicrotask(() => {
+    const wait = Math.max(0, this.lastNotify + NOTIFY_MS - this.now());
+    setTimeout(() => {
       this.notifyQueued = false;
+      this.lastNotify = this.now();
       const snap = this.snapshot();
       for (const listener of this.listeners) listener(snap);
-    });
+    }, wait);
   }
 }

@@ -35,6 +35,7 @@ export class WorkerNode {
   private secret: string | null = null;
   private readonly runners = new Map<string, SandboxRunner>();
   private readonly tabs = new Set<string>();
+  private readonly unsubscribers = new Map<string, () => void>();
   private edgeTab: string | null = null;
   private edge: RemoteEdge | null = null;
   private nextRunner = 0;
@@ -62,6 +63,15 @@ export class WorkerNode {
     void navigator.locks.request(tabLockName(this.cloud, tabId), async () => this.removeTab(tabId));
   }
 
+  /** Streams snapshots to a tab until it closes (a closed tab's comlink proxy would pile up unanswered calls). */
+  async subscribeTab(tabId: string, listener: (s: NodeSnapshot) => void): Promise<void> {
+    const { core } = await this.need();
+    this.unsubscribers.get(tabId)?.();
+    this.unsubscribers.set(tabId, core.subscribe((snap) => {
+      void Promise.resolve(listener(snap)).catch(() => undefined);
+    }));
+  }
+
   registerRunner(tabId: string, runner: SandboxRunner): void {
     this.runners.set(tabId, runner);
   }
@@ -82,6 +92,8 @@ export class WorkerNode {
   private removeTab(tabId: string): void {
     this.tabs.delete(tabId);
     this.runners.delete(tabId);
+    this.unsubscribers.get(tabId)?.();
+    this.unsubscribers.delete(tabId);
     void this.need().then(({ core }) => {
       core.tabs = this.tabs.size;
       if (this.edgeTab === tabId) {
@@ -115,8 +127,7 @@ export class TabSession {
   }
 
   async subscribe(listener: (s: NodeSnapshot) => void): Promise<void> {
-    const { core } = await this.node.need();
-    core.subscribe(listener);
+    await this.node.subscribeTab(this.requireTab(), listener);
   }
 
   async snapshot(): Promise<NodeSnapshot> {

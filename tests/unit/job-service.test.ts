@@ -76,7 +76,10 @@ describe('JobService', () => {
   it('retries on another peer when the host refuses (no sandbox)', async () => {
     const net = network({ [HOST_1]: null, [HOST_2]: echoRunner('h2') });
     const submitter = net.services.get(SUBMITTER)!;
+    // Only HOST_1 is linked when the job is first dispatched, so it is tried (and refuses) first.
+    net.linked.get(SUBMITTER)!.delete(HOST_2);
     submitter.submit(request);
+    net.linked.get(SUBMITTER)!.add(HOST_2);
     await net.settle();
     const job = submitter.jobs()[0]!;
     expect(job.state).toBe('done');

@@ -1,0 +1,5 @@
+/* loop: never returns (for time-limit tests). The volatile keeps the compiler from removing the loop. */
+int main(void) {
+  volatile unsigned long spins = 0;
+  for (;;) spins++;
+}

@@ -1,0 +1,22 @@
+/**
+ * Messages between a sandbox host (page or Node process) and its per-task sandbox worker.
+ * The host sends one request; the worker answers `started` when the guest is about to run (the wall-clock
+ * limit counts from there, so worker start-up is not charged to the task) and then `result`.
+ */
+import type { WasiTaskResult, WasiTaskSpec } from './wasi-task.ts';
+
+export interface SandboxRequest {
+  readonly spec: WasiTaskSpec;
+  readonly wasm: Uint8Array;
+  /** argv[0] for the guest. */
+  readonly name: string;
+}
+
+export type SandboxReply =
+  | { readonly type: 'started' }
+  | { readonly type: 'result'; readonly result: WasiTaskResult };
+
+/** How long a sandbox worker may take to load before the task fails with E_SANDBOX_FAILED. */
+export const SANDBOX_STARTUP_TIMEOUT_MS = 30_000;
+
+export const DEFAULT_PROGRAM_NAME = 'main.wasm';

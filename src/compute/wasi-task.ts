@@ -1,0 +1,108 @@
+/**
+ * A WASI task: what a submitter asks a host to run (a WASI preview1 command module plus its arguments,
+ * environment, stdin and limits) and what comes back. Shared by the wire format, the sandboxes and the UI.
+ * The limits here are the hard bounds every host enforces, whatever a submitter asks for.
+ */
+import { z } from 'zod';
+import { accept, reject, type Decoded } from '../core/errors.ts';
+
+export interface WasiTaskSpec {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdin: string;
+  /** Wall-clock limit, ms; the sandbox worker is killed when it passes. */
+  readonly timeLimitMs: number;
+  /** Linear-memory limit of the guest, MiB. */
+  readonly memoryLimitMiB: number;
+}
+
+export type WasiTaskResult =
+  | { ok: true; exitCode: number; stdout: string; stderr: string; durationMs: number; truncated?: boolean }
+  | { ok: false; code: string; message: string; stdout: string; stderr: string; durationMs: number };
+
+export const WasiLimits = {
+  MAX_ARGS: 256,
+  MAX_ARG_CHARS: 4096,
+  MAX_ENV_VARS: 256,
+  MAX_ENV_NAME_CHARS: 256,
+  MAX_ENV_VALUE_CHARS: 4096,
+  /** All args, env names and values together. */
+  MAX_ARGS_ENV_TOTAL_CHARS: 32 * 1024,
+  MAX_STDIN_CHARS: 16 * 1024,
+  MIN_TIME_LIMIT_MS: 100,
+  MAX_TIME_LIMIT_MS: 600_000,
+  MIN_MEMORY_LIMIT_MIB: 1,
+  MAX_MEMORY_LIMIT_MIB: 4096,
+  MAX_MODULE_BYTES: 64 * 1024 * 1024,
+  /** Each of stdout and stderr is cut here and the result flagged `truncated`. */
+  MAX_OUTPUT_BYTES: 1024 * 1024,
+} as const;
+
+/** Named codes a task can fail with. */
+export const WasiErrors = {
+  TIME_LIMIT: 'E_TIME_LIMIT',
+  MEMORY_LIMIT: 'E_MEMORY_LIMIT',
+  OUTPUT_LIMIT: 'E_OUTPUT_LIMIT',
+  NOT_WASM: 'E_NOT_WASM',
+  NOT_COMMAND: 'E_NOT_COMMAND',
+  BAD_IMPORT: 'E_BAD_IMPORT',
+  TRAP: 'E_TRAP',
+  SANDBOX_FAILED: 'E_SANDBOX_FAILED',
+  BAD_SPEC: 'E_BAD_SPEC',
+  MODULE_TOO_LARGE: 'E_MODULE_TOO_LARGE',
+} as const;
+
+/** Env names: no `=` and no NUL (WASI passes env as `NAME=value\0`). */
+const envName = z.string().min(1).max(WasiLimits.MAX_ENV_NAME_CHARS).regex(/^[^=\0]+$/, 'env name without = or NUL');
+const noNul = (max: number) => z.string().max(max).regex(/^[^\0]*$/, 'no NUL characters');
+
+export const wasiTaskSpecSchema = z.object({
+  args: z.array(noNul(WasiLimits.MAX_ARG_CHARS)).max(WasiLimits.MAX_ARGS),
+  env: z.record(envName, noNul(WasiLimits.MAX_ENV_VALUE_CHARS)),
+  stdin: z.string().max(WasiLimits.MAX_STDIN_CHARS),
+  timeLimitMs: z.number().int().min(WasiLimits.MIN_TIME_LIMIT_MS).max(WasiLimits.MAX_TIME_LIMIT_MS),
+  memoryLimitMiB: z.number().int().min(WasiLimits.MIN_MEMORY_LIMIT_MIB).max(WasiLimits.MAX_MEMORY_LIMIT_MIB),
+});
+
+const MAX_OUTPUT_CHARS = WasiLimits.MAX_OUTPUT_BYTES;
+
+export const wasiTaskResultSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    exitCode: z.number().int().min(0).max(0xffffffff),
+    stdout: z.string().max(MAX_OUTPUT_CHARS),
+    stderr: z.string().max(MAX_OUTPUT_CHARS),
+    durationMs: z.number().min(0).max(1e9),
+    truncated: z.boolean().optional(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    code: z.string().regex(/^E_[A-Z0-9_]{1,62}$/),
+    message: z.string().max(4096),
+    stdout: z.string().max(MAX_OUTPUT_CHARS),
+    stderr: z.string().max(MAX_OUTPUT_CHARS),
+    durationMs: z.number().min(0).max(1e9),
+  }),
+]);
+
+/** Checks a spec against the hard limits (schema plus the total size of args and env). */
+export function validateWasiTaskSpec(spec: unknown): Decoded<WasiTaskSpec> {
+  const parsed = wasiTaskSpecSchema.safeParse(spec);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return reject(WasiErrors.BAD_SPEC, `${issue?.path.join('.') || 'spec'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const s = parsed.data;
+  const envEntries = Object.entries(s.env);
+  if (envEntries.length > WasiLimits.MAX_ENV_VARS) return reject(WasiErrors.BAD_SPEC, `more than ${WasiLimits.MAX_ENV_VARS} env vars`);
+  const total = s.args.reduce((n, a) => n + a.length, 0) + envEntries.reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (total > WasiLimits.MAX_ARGS_ENV_TOTAL_CHARS) {
+    return reject(WasiErrors.BAD_SPEC, `args and env total ${total} characters, over ${WasiLimits.MAX_ARGS_ENV_TOTAL_CHARS}`);
+  }
+  return accept(s);
+}
+
+/** Convenience for sandboxes: a failed result with no output. */
+export function failedResult(code: string, message: string, durationMs = 0, stdout = '', stderr = ''): WasiTaskResult {
+  return { ok: false, code, message, stdout, stderr, durationMs };
+}

@@ -1,0 +1,42 @@
+/**
+ * The node's gossip layer, composed for the ProtocolHost: Cyclon peer sampling (view 20, shuffle 8) and network
+ * size estimation by push-pull averaging over Cyclon's view, with epochs of about ten seconds.
+ */
+import type { PeerId } from '../core/ids.ts';
+import { Cyclon } from '../protocols/peer-sampling/cyclon.ts';
+import { SizeEstimation } from '../protocols/aggregation/size-estimation.ts';
+import { decodeCyclonMessage, PEER_SAMPLING_WIRE_VERSION } from '../wire/peer-sampling.ts';
+import { AGGREGATION_WIRE_VERSION, decodeAggregationMessage } from '../wire/aggregation.ts';
+import type { ProtocolSlot } from './protocol-host.ts';
+import type { ViewEntry } from './api.ts';
+
+export interface GossipSlots {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly slots: ProtocolSlot<any>[];
+  view(): ViewEntry[];
+  estimatedSize(): number | null;
+}
+
+export const GOSSIP_VIEW_SIZE = 20;
+export const GOSSIP_SHUFFLE_LENGTH = 8;
+const EPOCH_MS = 10_000;
+const MIN_EPOCH_CYCLES = 10;
+
+/** Cycles per size-estimation epoch so that an epoch lasts about ten seconds (never fewer than ten cycles). */
+export function epochCyclesFor(tickMs: number): number {
+  return Math.max(MIN_EPOCH_CYCLES, Math.round(EPOCH_MS / Math.max(1, tickMs)));
+}
+
+export function createGossipSlots(self: PeerId, tickMs: number): GossipSlots {
+  void self; // protocols learn their id from the context; kept in the signature for composition roots
+  const cyclon = new Cyclon({ viewSize: GOSSIP_VIEW_SIZE, shuffleLength: GOSSIP_SHUFFLE_LENGTH });
+  const size = new SizeEstimation({ view: cyclon, epochCycles: epochCyclesFor(tickMs) });
+  return {
+    slots: [
+      { protocol: cyclon, version: PEER_SAMPLING_WIRE_VERSION, decode: decodeCyclonMessage },
+      { protocol: size, version: AGGREGATION_WIRE_VERSION, decode: decodeAggregationMessage },
+    ],
+    view: () => cyclon.view(),
+    estimatedSize: () => size.estimate(),
+  };
+}
