@@ -1,0 +1,111 @@
+/**
+ * Wire format of the publish/subscribe scheduler (envelope `p: 'scheduler'`), version 1. Every message
+ * carries `v`.
+ *
+ *   announce  any → any          a job is pending (gossiped with a hop limit; `round` grows on re-publication)
+ *   pull      host → submitter   "lease me up to `slots` task copies", with the host's capabilities
+ *   lease     submitter → host   one task copy to run, valid for timeLimitMs + grace on the submitter's clock
+ *   no-work   submitter → host   fewer copies than asked are available now; `final`: never again for this host
+ *   result    host → submitter   the outcome of a lease, with the digest the host's runtime computed over it
+ *   release   host → submitter   the host will not finish a lease (paused, busy, sandbox failure)
+ *   revoke    submitter → host   stop a lease (the task was decided, or the lease expired)
+ *   cancel    submitter → host   the job is withdrawn
+ *
+ * Decoded once at the boundary into a typed value or a named rejection; sizes are bounded.
+ */
+import { z } from 'zod';
+import { accept, reject, type Decoded } from '../core/errors.ts';
+import { jobImageSchema, JobLimits, outputLimitsSchema, requirementsSchema, taskSpecSchema } from '../protocols/scheduler/job-model.ts';
+
+export const SCHEDULER_WIRE_VERSION = 1;
+export const MAX_ANNOUNCE_HOPS = 8;
+export const MAX_PULL_SLOTS = 64;
+/** Result output carried inline; larger outputs go to storage and travel as a hash. */
+export const MAX_RESULT_OUTPUT_CHARS = 16 * 1024;
+
+export const SchedulerWireErrors = {
+  MALFORMED: 'E_SCHED_MALFORMED',
+  UNKNOWN_TYPE: 'E_SCHED_UNKNOWN_TYPE',
+  VERSION: 'E_SCHED_VERSION',
+  BAD_PEER_ID: 'E_BAD_PEER_ID',
+  BAD_JOB: 'E_BAD_JOB',
+} as const;
+
+const v = z.literal(SCHEDULER_WIRE_VERSION);
+const peerId = z.string().regex(/^[0-9a-f]{40}$/);
+const jobId = z.string().regex(/^[0-9a-f]{16}$/, 'a job id is 16 lowercase hex characters');
+const leaseId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const taskIndex = z.number().int().min(0).max(JobLimits.MAX_TASKS - 1);
+const errorCode = z.string().regex(/^E_[A-Z0-9_]{1,62}$/, 'an error code is E_ and upper-case letters');
+/** A digest is opaque to the scheduler: printable, short (`sha256:<hex>` or similar). */
+const digest = z.string().regex(/^[\x21-\x7e]{1,160}$/, 'a digest is 1..160 printable ASCII characters');
+const nonNegative = z.number().int().min(0).max(1_048_576);
+
+export const hostCapabilitiesSchema = z.strictObject({
+  cores: z.number().int().min(1).max(1024),
+  ramMB: nonNegative,
+  gpuMemoryMB: nonNegative,
+  diskMB: z.number().int().min(0).max(1 << 30),
+  kinds: z.array(z.enum(['wasi', 'x86'])).max(2),
+  ranks: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,31}$/), z.number().min(0).max(1)).optional(),
+});
+
+const announce = z.strictObject({
+  v, t: z.literal('announce'), jobId, submitter: peerId,
+  round: z.number().int().min(0).max(1_000_000),
+  hops: z.number().int().min(0).max(MAX_ANNOUNCE_HOPS),
+  image: jobImageSchema,
+  requirements: requirementsSchema,
+  timeLimitMs: z.number().int().min(JobLimits.MIN_TIME_LIMIT_MS).max(JobLimits.MAX_TIME_LIMIT_MS),
+  taskCount: z.number().int().min(1).max(JobLimits.MAX_TASKS),
+});
+const pull = z.strictObject({ v, t: z.literal('pull'), jobId, slots: z.number().int().min(1).max(MAX_PULL_SLOTS), caps: hostCapabilitiesSchema });
+const lease = z.strictObject({
+  v, t: z.literal('lease'), jobId, lease: leaseId, task: taskIndex, spec: taskSpecSchema, image: jobImageSchema,
+  timeLimitMs: z.number().int().min(JobLimits.MIN_TIME_LIMIT_MS).max(JobLimits.MAX_TIME_LIMIT_MS),
+  outputLimits: outputLimitsSchema,
+});
+const noWork = z.strictObject({ v, t: z.literal('no-work'), jobId, final: z.boolean() });
+const result = z.strictObject({
+  v, t: z.literal('result'), jobId, lease: leaseId, digest, ok: z.boolean(),
+  exitCode: z.number().int().min(0).max(0xffffffff).nullable(),
+  code: errorCode.nullable(),
+  stdout: z.string().max(MAX_RESULT_OUTPUT_CHARS),
+  stderr: z.string().max(MAX_RESULT_OUTPUT_CHARS),
+  durationMs: z.number().min(0).max(1e9),
+});
+const release = z.strictObject({ v, t: z.literal('release'), jobId, lease: leaseId, code: errorCode });
+const revoke = z.strictObject({ v, t: z.literal('revoke'), jobId, lease: leaseId });
+const cancel = z.strictObject({ v, t: z.literal('cancel'), jobId });
+
+const schemas = { announce, pull, lease, 'no-work': noWork, result, release, revoke, cancel } as const;
+
+export type AnnounceMessage = z.infer<typeof announce>;
+export type PullMessage = z.infer<typeof pull>;
+export type LeaseMessage = z.infer<typeof lease>;
+export type NoWorkMessage = z.infer<typeof noWork>;
+export type ResultMessage = z.infer<typeof result>;
+export type ReleaseMessage = z.infer<typeof release>;
+export type RevokeMessage = z.infer<typeof revoke>;
+export type CancelMessage = z.infer<typeof cancel>;
+export type SchedulerMessage =
+  | AnnounceMessage | PullMessage | LeaseMessage | NoWorkMessage | ResultMessage | ReleaseMessage | RevokeMessage | CancelMessage;
+
+export function decodeSchedulerMessage(m: unknown): Decoded<SchedulerMessage> {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return reject(SchedulerWireErrors.MALFORMED, 'message is not an object');
+  const { t, v: version } = m as { t?: unknown; v?: unknown };
+  if (version !== SCHEDULER_WIRE_VERSION) {
+    return reject(SchedulerWireErrors.VERSION, `version ${JSON.stringify(version) ?? 'missing'}, expected ${SCHEDULER_WIRE_VERSION}`);
+  }
+  if (typeof t !== 'string' || !Object.hasOwn(schemas, t)) {
+    return reject(SchedulerWireErrors.UNKNOWN_TYPE, `unknown scheduler message ${JSON.stringify(String(t)).slice(0, 40)}`);
+  }
+  const parsed = schemas[t as keyof typeof schemas].safeParse(m);
+  if (parsed.success) return accept(parsed.data as SchedulerMessage);
+  const issue = parsed.error.issues[0];
+  const path = (issue?.path ?? []).map(String);
+  const where = `${t}: ${path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`;
+  if (path[0] === 'submitter') return reject(SchedulerWireErrors.BAD_PEER_ID, where);
+  if (['image', 'requirements', 'spec', 'outputLimits'].includes(path[0] ?? '')) return reject(SchedulerWireErrors.BAD_JOB, where);
+  return reject(SchedulerWireErrors.MALFORMED, where);
+}
