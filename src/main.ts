@@ -26,6 +26,24 @@ async function loadConfig(): Promise<PageConfig> {
   }
 }
 
+/**
+ * Marks on the page's performance timeline (ms since navigation): `nephele:joined`, `nephele:first-link` and
+ * `nephele:view:<n>` the first time the gossip view holds n peers. The join-time benchmark reads them.
+ */
+function joinMilestones(): (s: NodeSnapshot) => void {
+  const seen = new Set<string>();
+  const mark = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    performance.mark(name);
+  };
+  return (s) => {
+    if (s.signaling === 'joined') mark('nephele:joined');
+    if (s.connections.length > 0) mark('nephele:first-link');
+    for (let n = 1; n <= s.view.length; n++) mark(`nephele:view:${n}`);
+  };
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const cloud = params.get('cloud') ?? 'public';
@@ -42,7 +60,11 @@ async function main(): Promise<void> {
     snapshot,
     submitJob: (request) => node.session.submitJob(request),
   });
-  await node.session.subscribe(Comlink.proxy((s: NodeSnapshot) => snapshot.set(s)));
+  const milestones = joinMilestones();
+  await node.session.subscribe(Comlink.proxy((s: NodeSnapshot) => {
+    snapshot.set(s);
+    milestones(s);
+  }));
   await node.session.registerSandbox(Comlink.proxy({ run: runWasiTaskInBrowser }));
 
   const wsScheme = location.protocol === 'https:' ? 'wss:' : 'ws:';

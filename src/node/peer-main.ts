@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadOrCreateIdentityFile } from './identity-file.ts';
 import { startNodePeer } from './node-peer.ts';
+import { shutdownNodeWebRtc } from '../net/platform-node.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +39,10 @@ peer.core.subscribe((s) => {
 });
 
 const shutdown = (): void => {
-  void peer.stop().then(() => process.exit(0));
+  void peer.stop().then(() => {
+    shutdownNodeWebRtc();
+    process.exit(0);
+  });
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

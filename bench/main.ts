@@ -1,0 +1,35 @@
+/**
+ * Benchmark entry point: `npm run bench -- [suite] [--quick]`. Without a suite name every registered suite runs.
+ * Adding a suite is one line in SUITES.
+ */
+import { printTable, writeResults, type BenchSuite } from './table.ts';
+import { gossipSuite } from './gossip.ts';
+import { transportSuite } from './transport.ts';
+import { schedulerSuite } from './scheduler.ts';
+
+const SUITES: readonly BenchSuite[] = [
+  gossipSuite,
+  transportSuite,
+  schedulerSuite,
+];
+
+async function main(argv: readonly string[]): Promise<number> {
+  const quick = argv.includes('--quick');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    console.error(`E_UNKNOWN_SUITE: ${unknown.join(', ')}; known suites: ${SUITES.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const chosen = names.length === 0 ? SUITES : SUITES.filter((s) => names.includes(s.name));
+  for (const suite of chosen) {
+    const started = performance.now();
+    const rows = await suite.run(quick);
+    printTable(suite.name, rows);
+    const path = writeResults(suite.name, rows);
+    console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s${quick ? ', quick' : ''}; written to ${path})`);
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

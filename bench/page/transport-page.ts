@@ -1,0 +1,104 @@
+/**
+ * Bench page (not part of the app): exposes, on `window.transportBench`, a raw RTCDataChannel pair set up by the
+ * harness (SDP passed by hand, no framing) and a NetworkEdge (the app's own transport: signaling, handshake,
+ * frames, fragmentation, backpressure) so both can move the same bytes between two browser contexts.
+ */
+import { NetworkEdge } from '../../src/net/edge.ts';
+import { browserPlatform } from '../../src/net/platform-browser.ts';
+import { generateIdentity } from '../../src/identity/identity.ts';
+import { identityAuthority } from '../../src/runtime/authenticator.ts';
+
+const HIGH_WATER = 4 * 1024 * 1024;
+let pc: RTCPeerConnection | null = null;
+let rawChannel: RTCDataChannel | null = null;
+let rawReceived = 0;
+let edge: NetworkEdge | null = null;
+let edgeReceived = 0;
+const edgeUp = new Set<string>();
+let joined = false;
+
+async function gathered(conn: RTCPeerConnection): Promise<RTCSessionDescriptionInit> {
+  if (conn.iceGatheringState !== 'complete') {
+    await new Promise<void>((r) => conn.addEventListener('icegatheringstatechange', () => conn.iceGatheringState === 'complete' && r()));
+  }
+  return { type: conn.localDescription!.type, sdp: conn.localDescription!.sdp };
+}
+
+function receiveRaw(channel: RTCDataChannel): void {
+  channel.binaryType = 'arraybuffer';
+  channel.onmessage = (e) => (rawReceived += (e.data as ArrayBuffer).byteLength);
+}
+
+const api = {
+  async rawOffer(): Promise<RTCSessionDescriptionInit> {
+    pc = new RTCPeerConnection({ iceServers: [] });
+    rawChannel = pc.createDataChannel('raw');
+    rawChannel.binaryType = 'arraybuffer';
+    await pc.setLocalDescription(await pc.createOffer());
+    return gathered(pc);
+  },
+  async rawAnswer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
+    pc = new RTCPeerConnection({ iceServers: [] });
+    pc.ondatachannel = (e) => receiveRaw(e.channel);
+    await pc.setRemoteDescription(offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    return gathered(pc);
+  },
+  async rawAccept(answer: RTCSessionDescriptionInit): Promise<void> {
+    await pc!.setRemoteDescription(answer);
+    if (rawChannel!.readyState !== 'open') await new Promise<void>((r) => rawChannel!.addEventListener('open', () => r()));
+  },
+  /** Sends `total` bytes in `size`-byte messages with bufferedAmount backpressure. */
+  async rawSend(size: number, total: number): Promise<void> {
+    const channel = rawChannel!;
+    channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
+    const payload = new Uint8Array(size).fill(1);
+    for (let sent = 0; sent < total; ) {
+      if (channel.bufferedAmount > HIGH_WATER) {
+        await new Promise<void>((r) => channel.addEventListener('bufferedamountlow', () => r(), { once: true }));
+        continue;
+      }
+      channel.send(payload);
+      sent += size;
+    }
+  },
+  received(): { raw: number; edge: number } {
+    return { raw: rawReceived, edge: edgeReceived };
+  },
+  reset(): void {
+    rawReceived = 0;
+    edgeReceived = 0;
+  },
+  async edgeStart(wsUrl: string): Promise<string> {
+    const identity = await generateIdentity();
+    edge = new NetworkEdge({
+      signalingUrl: wsUrl, iceServers: [], maxConnections: 4, platform: browserPlatform(),
+      events: {
+        onPeerUp: (p) => edgeUp.add(p), onPeerDown: (p) => edgeUp.delete(p),
+        onFrame: (_from, frame) => (edgeReceived += frame.byteLength),
+        onBootstrap: () => {}, onSignalingState: (s) => (joined = s === 'joined'), onLog: () => {},
+      },
+      authenticator: { peerId: identity.peerId, publicKey: identity.publicKey, cloud: 'bench', ...identityAuthority(identity, () => null) },
+    });
+    edge.start();
+    return identity.peerId;
+  },
+  edgeState(): { joined: boolean; up: string[] } {
+    return { joined, up: [...edgeUp] };
+  },
+  edgeConnect(peer: string): void {
+    edge!.connect(peer);
+  },
+  /** Sends `total` bytes as `size`-byte frames, keeping at most `window` bytes unacknowledged by the receiver. */
+  async edgeSend(to: string, size: number, total: number): Promise<void> {
+    const frame = new Uint8Array(size).fill(2);
+    for (let sent = 0; sent < total; sent += size) {
+      if (!edge!.send(to, frame)) throw new Error('E_BENCH_SEND_REFUSED: the edge refused a frame');
+      // Yield now and then so the edge's queue drains; the edge itself caps its queue.
+      if ((sent / size) % 64 === 63) await new Promise((r) => setTimeout(r, 0));
+    }
+  },
+};
+
+(window as unknown as { transportBench: typeof api }).transportBench = api;
+export type TransportBenchApi = typeof api;

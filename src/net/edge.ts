@@ -1,0 +1,288 @@
+/**
+ * The network edge: WebRTC links to other peers of the cloud, authenticated by the link handshake, signaled
+ * through the overlay when possible and through the signaling server otherwise (the server is needed only to
+ * join). Runs in the connection-holding page (browser) or the Node peer; the node core sees only EdgeCommands
+ * and EdgeEvents (types.ts).
+ *
+ * Links: connect() opens one (no-op if linked or pending); glare resolves to the lower peer id as initiator; a
+ * link that is not up within 15 s fails with E_CONNECT_TIMEOUT; at the connection cap the least recently used
+ * idle link is evicted, and incoming offers beyond the cap plus a little slack are ignored.
+ */
+import { bytesToHex, shortId, type PeerId } from '../core/ids.ts';
+import type { SignalData } from '../wire/signaling.ts';
+import { LinkHandshake, type LinkAuthenticator } from './link-handshake.ts';
+import type { ControlMessage } from './link-messages.ts';
+import { OverlaySignaling } from './overlay-signaling.ts';
+import { PeerLink } from './peer-link.ts';
+import type { EdgePlatform } from './platform.ts';
+import { SignalingClient } from './signaling-client.ts';
+import type { EdgeCommands, EdgeEvents } from './types.ts';
+
+export type { EdgePlatform } from './platform.ts';
+
+export interface NetworkEdgeOptions {
+  readonly signalingUrl: string;
+  readonly iceServers: RTCIceServer[];
+  readonly maxConnections: number;
+  readonly platform: EdgePlatform;
+  readonly events: EdgeEvents;
+  readonly authenticator: LinkAuthenticator;
+  /** Defaults to CONNECT_TIMEOUT_MS; tests shorten it. */
+  readonly connectTimeoutMs?: number;
+}
+
+export const CONNECT_TIMEOUT_MS = 15_000;
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Without an answer through the overlay by then, an attempt is signaled again through the server. */
+export const OVERLAY_FALLBACK_MS = 2_500;
+/** Incoming offers accepted beyond the cap (the surplus is evicted once up). */
+export const INCOMING_SLACK = 2;
+/** A link younger than this is not evicted (avoids churning links that were just opened). */
+const EVICT_MIN_AGE_MS = 2_000;
+const MAX_BUFFERED_SIGNALS = 64;
+/** A dial whose WebRTC connection fails before the channel opens is tried this often in all. */
+const MAX_ATTEMPTS = 3;
+
+interface Link {
+  readonly peer: PeerId;
+  readonly session: string;
+  readonly initiator: boolean;
+  readonly link: PeerLink;
+  readonly handshake: LinkHandshake;
+  readonly createdAt: number;
+  readonly attempt: number;
+  opened: boolean;
+  up: boolean;
+  lastActive: number;
+  /** How signals reach the peer: the way its last signal came, else the overlay if we have links. */
+  route: 'overlay' | 'server';
+  heardFromThem: boolean;
+  gotOffer: boolean;
+  readonly sentSignals: SignalData[];
+  readonly timers: ReturnType<typeof setTimeout>[];
+}
+
+export class NetworkEdge implements EdgeCommands {
+  private readonly links = new Map<PeerId, Link>();
+  private readonly signaling: SignalingClient;
+  private readonly overlay: OverlaySignaling;
+  private readonly auth: LinkAuthenticator;
+  private readonly events: EdgeEvents;
+  private running = false;
+
+  constructor(private readonly opts: NetworkEdgeOptions) {
+    this.auth = opts.authenticator;
+    this.events = opts.events;
+    this.signaling = new SignalingClient(opts.signalingUrl, opts.platform.WebSocket, this.auth, {
+      state: (state) => this.events.onSignalingState(state),
+      bootstrap: (peers) => this.events.onBootstrap(peers.filter((p) => p !== this.auth.peerId)),
+      signal: (from, session, data) => this.incomingSignal(from, session, data, 'server'),
+      log: (level, text) => this.events.onLog(level, text),
+    });
+    this.overlay = new OverlaySignaling({
+      self: this.auth.peerId,
+      linkedPeers: () => this.upPeers(),
+      sendRelay: (via, message) => this.links.get(via)?.link.sendControl(message) ?? false,
+      deliver: (from, session, data) => this.incomingSignal(from, session, data, 'overlay'),
+      log: (level, text) => this.events.onLog(level, text),
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.signaling.start();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.signaling.stop();
+    for (const peer of [...this.links.keys()]) this.drop(peer, 'edge stopped');
+  }
+
+  /** Peers with an authenticated link. */
+  upPeers(): PeerId[] {
+    const out: PeerId[] = [];
+    for (const entry of this.links.values()) if (entry.up) out.push(entry.peer);
+    return out;
+  }
+
+  send(to: PeerId, frame: Uint8Array): boolean {
+    const entry = this.links.get(to);
+    if (!entry?.up) return false;
+    entry.lastActive = Date.now();
+    return entry.link.sendFrame(frame);
+  }
+
+  connect(to: PeerId): void {
+    if (!this.running || to === this.auth.peerId || this.links.has(to)) return;
+    if (this.links.size >= this.opts.maxConnections && !this.evictOne(null)) {
+      this.events.onLog('info', `E_CONNECTION_CAP: not connecting to ${shortId(to)}, all ${this.opts.maxConnections} links busy`);
+      this.events.onPeerDown(to, `E_CONNECTION_CAP: all ${this.opts.maxConnections} links busy`);
+      return;
+    }
+    this.dial(to, 1);
+  }
+
+  disconnect(to: PeerId): void {
+    this.drop(to, 'disconnected locally');
+  }
+
+  private dial(to: PeerId, attempt: number): void {
+    const entry = this.open(to, bytesToHex(crypto.getRandomValues(new Uint8Array(8))), true, this.upPeers().length > 0 ? 'overlay' : 'server', attempt);
+    if (entry.route === 'overlay') {
+      entry.timers.push(setTimeout(() => {
+        if (this.links.get(to) !== entry || entry.heardFromThem || !this.signaling.joined) return;
+        this.events.onLog('info', `overlay signaling to ${shortId(to)} got no answer; using the signaling server`);
+        entry.route = 'server';
+        for (const data of entry.sentSignals) this.signaling.sendSignal(to, entry.session, data);
+      }, OVERLAY_FALLBACK_MS));
+    }
+  }
+
+  private open(peer: PeerId, session: string, initiator: boolean, route: Link['route'], attempt = 1): Link {
+    const now = Date.now();
+    let entry: Link | null = null;
+    const current = (): Link | null => (entry && this.links.get(peer) === entry ? entry : null);
+    const link = new PeerLink(this.opts.platform, this.opts.iceServers, initiator, {
+      signal: (data) => {
+        const e = current();
+        if (e) this.outgoingSignal(e, data);
+      },
+      open: () => {
+        const e = current();
+        if (!e) return;
+        e.opened = true;
+        e.handshake.start();
+        e.timers.push(setTimeout(() => e.handshake.abort('E_HANDSHAKE_TIMEOUT', `no link handshake with ${shortId(peer)} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), HANDSHAKE_TIMEOUT_MS));
+      },
+      control: (message) => {
+        const e = current();
+        if (e) this.control(e, message);
+      },
+      frame: (frame) => {
+        const e = current();
+        if (!e?.up) return;
+        e.lastActive = Date.now();
+        this.events.onFrame(peer, frame);
+      },
+      rejected: (code, reason) => this.events.onLog('warn', `${code}: dropped a message from ${shortId(peer)}: ${reason}`),
+      closed: (reason) => {
+        const e = current();
+        if (!e) return;
+        // A WebRTC connection that dies before its channel opens is dialed again (node-datachannel does that now
+        // and then); handshake failures are final.
+        if (e.initiator && !e.opened && e.attempt < MAX_ATTEMPTS && this.running) {
+          this.events.onLog('info', `${reason} with ${shortId(peer)}; trying again`);
+          this.drop(peer, reason, false);
+          this.dial(peer, e.attempt + 1);
+          return;
+        }
+        this.drop(peer, reason);
+      },
+    });
+    const handshake = new LinkHandshake(this.auth, peer, {
+      send: (message) => link.sendControl(message),
+      up: () => {
+        const e = current();
+        if (e) this.linkUp(e);
+      },
+      fail: (code, message) => {
+        if (!current()) return;
+        this.events.onLog('warn', `${code}: ${message}`);
+        // Let the refuse message reach the other side before the channel closes.
+        setTimeout(() => this.drop(peer, `${code}: ${message}`), 300);
+      },
+    });
+    entry = {
+      peer, session, initiator, link, handshake, createdAt: now, attempt, opened: false, up: false, lastActive: now, route,
+      heardFromThem: false, gotOffer: false, sentSignals: [], timers: [],
+    };
+    this.links.set(peer, entry);
+    const created = entry;
+    const timeoutMs = this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    created.timers.push(setTimeout(() => {
+      if (current() && !created.up) this.drop(peer, `E_CONNECT_TIMEOUT: no link to ${shortId(peer)} within ${timeoutMs / 1000} s`);
+    }, timeoutMs));
+    return entry;
+  }
+
+  private outgoingSignal(entry: Link, data: SignalData): void {
+    if (entry.sentSignals.length < MAX_BUFFERED_SIGNALS) entry.sentSignals.push(data);
+    if (entry.route === 'overlay' && this.overlay.send(entry.peer, entry.session, data)) return;
+    entry.route = 'server';
+    this.signaling.sendSignal(entry.peer, entry.session, data);
+  }
+
+  private incomingSignal(from: PeerId, session: string, data: SignalData, via: Link['route']): void {
+    if (!this.running || from === this.auth.peerId) return;
+    const isOffer = data.type === 'offer';
+    let entry = this.links.get(from);
+    if (entry && entry.session !== session) {
+      if (!isOffer || entry.up) return;
+      // Glare (both dialed at once): the lower peer id stays the initiator.
+      if (entry.initiator && this.auth.peerId < from) return;
+      this.drop(from, 'replaced by the peer\'s own connection attempt', false);
+      entry = undefined;
+    }
+    if (!entry) {
+      if (!isOffer) return;
+      if (this.links.size >= this.opts.maxConnections + INCOMING_SLACK) {
+        this.events.onLog('info', `E_CONNECTION_CAP: ignored an offer from ${shortId(from)}`);
+        return;
+      }
+      entry = this.open(from, session, false, via);
+    }
+    entry.heardFromThem = true;
+    entry.route = via;
+    if (isOffer) {
+      if (entry.initiator || entry.gotOffer) return;
+      entry.gotOffer = true;
+    }
+    entry.link.signal(data);
+  }
+
+  private control(entry: Link, message: ControlMessage): void {
+    if (message.t === 'relay') {
+      if (entry.up) this.overlay.receive(entry.peer, message);
+      return;
+    }
+    entry.handshake.receive(message);
+  }
+
+  private linkUp(entry: Link): void {
+    entry.up = true;
+    entry.lastActive = Date.now();
+    for (const timer of entry.timers) clearTimeout(timer);
+    entry.timers.length = 0;
+    entry.sentSignals.length = 0;
+    this.events.onLog('info', `link up: ${shortId(entry.peer)} (${entry.initiator ? 'dialed' : 'answered'} via ${entry.route})`);
+    this.events.onPeerUp(entry.peer);
+    if (this.links.size > this.opts.maxConnections) this.evictOne(entry.peer);
+  }
+
+  /** Closes the least recently used idle link that is old enough; false if none qualifies. */
+  private evictOne(keep: PeerId | null): boolean {
+    const now = Date.now();
+    let victim: Link | null = null;
+    for (const entry of this.links.values()) {
+      if (!entry.up || entry.peer === keep || now - entry.createdAt < EVICT_MIN_AGE_MS || !entry.link.isIdle) continue;
+      if (!victim || entry.lastActive < victim.lastActive) victim = entry;
+    }
+    if (!victim) return false;
+    this.drop(victim.peer, 'evicted to make room');
+    return true;
+  }
+
+  private drop(peer: PeerId, reason: string, announce = true): void {
+    const entry = this.links.get(peer);
+    if (!entry) return;
+    this.links.delete(peer);
+    for (const timer of entry.timers) clearTimeout(timer);
+    entry.handshake.abort('E_LINK_CLOSED', reason);
+    entry.link.close();
+    this.overlay.linkDown(peer);
+    if (announce) this.events.onPeerDown(peer, reason);
+  }
+}
