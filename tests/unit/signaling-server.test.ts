@@ -287,9 +287,16 @@ describe('signaling server: bad input and limits', () => {
       expect(await c.next('error', 'E_RATE_LIMITED')).toBeDefined();
       expect(c.inbox.filter((m) => m.t === 'error' && m.code === 'E_NOT_JOINED').length).toBeLessThanOrEqual(11);
       expect(c.isOpen()).toBe(true);
+      const bystander = await Client.open(s.wsUrl);
+      await bystander.join(ids[4]!, 'calm');
+      await bystander.next('welcome');
       for (let i = 0; i < 40; i++) c.send({ t: 'discover', v });
       expect(await c.closedIn()).toBe(1008);
       expect(s.metrics().rejections.E_RATE_LIMITED).toBeGreaterThan(10);
+      // The server keeps serving everyone else.
+      bystander.send({ t: 'discover', v });
+      expect(await bystander.next('peers')).toBeDefined();
+      expect(bystander.isOpen()).toBe(true);
     });
   });
 
