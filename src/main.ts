@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   mountPortal(target, {
     snapshot,
     submitJob: (request) => node.session.submitJob(request),
+    command: (service, command, args) => node.session.command(service, command, args),
   });
   const milestones = joinMilestones();
   await node.session.subscribe(Comlink.proxy((s: NodeSnapshot) => {

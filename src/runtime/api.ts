@@ -79,4 +79,6 @@ export interface NodeSnapshot {
   readonly hosting: readonly HostedTask[];
   readonly log: readonly LogEntry[];
   readonly rejectedMessages: number;
+  /** Each service's own part (see runtime/node-service.ts), keyed by service name. */
+  readonly services: Readonly<Record<string, unknown>>;
 }

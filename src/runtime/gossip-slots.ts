@@ -9,12 +9,17 @@ import { decodeCyclonMessage, PEER_SAMPLING_WIRE_VERSION } from '../wire/peer-sa
 import { AGGREGATION_WIRE_VERSION, decodeAggregationMessage } from '../wire/aggregation.ts';
 import type { ProtocolSlot } from './protocol-host.ts';
 import type { ViewEntry } from './api.ts';
+import type { View } from '../protocols/peer-sampling/view.ts';
 
 export interface GossipSlots {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly slots: ProtocolSlot<any>[];
+  /** Cyclon itself, as the View other layers sample peers from. */
+  readonly sampler: View;
   view(): ViewEntry[];
   estimatedSize(): number | null;
+  /** Cloud-wide means of the named local values (load, free resources) from the last epoch; null before. */
+  averages(): ReadonlyMap<string, number> | null;
 }
 
 export const GOSSIP_VIEW_SIZE = 20;
@@ -32,16 +37,18 @@ export function epochCyclesFor(tickMs: number): number {
   return Math.max(MIN_EPOCH_CYCLES, Math.round(EPOCH_MS / Math.max(1, tickMs)));
 }
 
-export function createGossipSlots(self: PeerId, tickMs: number): GossipSlots {
+export function createGossipSlots(self: PeerId, tickMs: number, localValues?: () => Map<string, number>): GossipSlots {
   void self; // protocols learn their id from the context; kept in the signature for composition roots
   const cyclon = new Cyclon({ viewSize: GOSSIP_VIEW_SIZE, shuffleLength: GOSSIP_SHUFFLE_LENGTH });
-  const size = new SizeEstimation({ view: cyclon, epochCycles: epochCyclesFor(tickMs) });
+  const size = new SizeEstimation({ view: cyclon, epochCycles: epochCyclesFor(tickMs), ...(localValues ? { localValues } : {}) });
   return {
     slots: [
       { protocol: cyclon, version: PEER_SAMPLING_WIRE_VERSION, decode: decodeCyclonMessage },
       { protocol: size, version: AGGREGATION_WIRE_VERSION, decode: decodeAggregationMessage },
     ],
+    sampler: cyclon,
     view: () => cyclon.view(),
     estimatedSize: () => size.estimate(),
+    averages: () => size.averages(),
   };
 }

@@ -14,6 +14,9 @@ import { ProtocolHost } from './protocol-host.ts';
 import { JobService, type SandboxRunner } from './job-service.ts';
 import { createGossipSlots, type GossipSlots } from './gossip-slots.ts';
 import type { ConnectionInfo, JobRequest, LogEntry, NodeSnapshot } from './api.ts';
+import type { NodeService, ServiceDeps, ServiceFactory } from './node-service.ts';
+import { NODE_SERVICES } from './services.ts';
+import { NepheleError } from '../core/errors.ts';
 
 export interface NodeCoreOptions {
   readonly identity: Identity;
@@ -23,6 +26,8 @@ export interface NodeCoreOptions {
   readonly tickMs?: number;
   readonly maxConcurrentTasks?: number;
   readonly runner: () => SandboxRunner | null;
+  /** Capabilities beyond the spine; defaults to NODE_SERVICES. */
+  readonly services?: readonly ServiceFactory[];
 }
 
 const MAX_LOG = 300;
@@ -35,6 +40,7 @@ export class NodeCore implements EdgeEvents {
   private readonly host: ProtocolHost;
   private readonly gossip: GossipSlots;
   private readonly jobService: JobService;
+  private readonly services: NodeService[];
   private readonly links = new Map<PeerId, { since: number; framesIn: number; framesOut: number }>();
   private readonly logEntries: LogEntry[] = [];
   private readonly listeners = new Set<(s: NodeSnapshot) => void>();
@@ -60,8 +66,20 @@ export class NodeCore implements EdgeEvents {
       log: (level, text) => this.log(level, text),
       pendingTimeoutMs: 10_000,
     });
-    this.gossip = createGossipSlots(this.peerId, options.tickMs ?? 1000);
+    this.gossip = createGossipSlots(this.peerId, options.tickMs ?? 1000, () => this.localValues());
     for (const slot of this.gossip.slots) this.host.add(slot);
+    const deps: ServiceDeps = {
+      self: this.peerId, rng, now: this.now, view: this.gossip.sampler,
+      linkedPeers: () => [...this.links.keys()],
+      estimatedSize: () => this.gossip.estimatedSize(),
+      averages: () => this.gossip.averages(),
+      run: (protocol, fn) => this.host.run(protocol, fn),
+      runner: options.runner,
+      log: (level, text) => this.log(level, text),
+      changed: () => this.scheduleNotify(),
+    };
+    this.services = (options.services ?? NODE_SERVICES).map((make) => make(deps));
+    for (const service of this.services) for (const slot of service.slots ?? []) this.host.add(slot);
     this.jobService = new JobService({
       self: this.peerId, rng, now: this.now, sendFrame,
       linkedPeers: () => [...this.links.keys()],
@@ -81,6 +99,14 @@ export class NodeCore implements EdgeEvents {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const service of this.services) service.stop?.();
+  }
+
+  /** A command from a tab to one of the node's services. */
+  async command(service: string, command: string, args: unknown): Promise<unknown> {
+    const target = this.services.find((s) => s.name === service);
+    if (!target?.command) throw new NepheleError('E_UNKNOWN_SERVICE', `this node has no service "${service}" taking commands`);
+    return target.command(command, args);
   }
 
   /** Attach the network edge (a new connection-holding tab, or the Node peer's own edge). Old links are gone. */
@@ -106,6 +132,7 @@ export class NodeCore implements EdgeEvents {
     this.links.set(peer, { since: this.now(), framesIn: 0, framesOut: 0 });
     this.log('info', `link up: ${peer.slice(0, 8)}`);
     this.host.peerUp(peer);
+    for (const service of this.services) service.peerUp?.(peer);
     this.scheduleNotify();
   }
 
@@ -114,6 +141,7 @@ export class NodeCore implements EdgeEvents {
     if (had) this.log('info', `link down: ${peer.slice(0, 8)} (${reason})`);
     this.host.peerDown(peer);
     this.jobService.peerDown(peer);
+    for (const service of this.services) service.peerDown?.(peer);
     this.scheduleNotify();
   }
 
@@ -160,13 +188,22 @@ export class NodeCore implements EdgeEvents {
       connections, view: this.gossip.view(), estimatedSize: this.gossip.estimatedSize(),
       jobs: this.jobService.jobs(), hosting: this.jobService.hosting(), log: this.logEntries.slice(-MAX_LOG).reverse(),
       rejectedMessages: this.rejectedFrames + this.host.rejected,
+      services: Object.fromEntries(this.services.map((service) => [service.name, service.snapshot()])),
     };
   }
 
   private tick(): void {
     this.host.tick();
     this.jobService.tick();
+    for (const service of this.services) service.tick?.();
     this.scheduleNotify();
+  }
+
+  /** This node's contributions to cloud-wide averages (aggregation), gathered from its services. */
+  private localValues(): Map<string, number> {
+    const values = new Map<string, number>();
+    for (const service of this.services ?? []) for (const [k, v] of Object.entries(service.localValues?.() ?? {})) values.set(k, v);
+    return values;
   }
 
   private sendFrame(to: PeerId, frame: Uint8Array): boolean {

@@ -70,6 +70,13 @@ export class ProtocolHost {
     return true;
   }
 
+  /** Runs `fn` as protocol `name` outside a tick (e.g. an API call) and carries out its effects. */
+  run<M>(name: string, fn: (ctx: ProtocolContext) => Effect<M>[]): void {
+    const slot = this.slots.get(name);
+    if (!slot) throw new Error(`E_UNKNOWN_PROTOCOL: no protocol "${name}" on this node`);
+    this.apply(slot, fn(this.ctx()) as Effect<unknown>[]);
+  }
+
   peerUp(peer: PeerId): void {
     for (const slot of this.slots.values()) {
       if (slot.protocol.onPeersDiscovered) this.apply(slot, slot.protocol.onPeersDiscovered(this.ctx(), [peer]));

@@ -138,6 +138,11 @@ export class TabSession {
     return (await this.node.need()).core.submitJob(request);
   }
 
+  /** A command to one of the node's services (validated by the service). */
+  async command(service: string, command: string, args: unknown): Promise<unknown> {
+    return (await this.node.need()).core.command(service, command, args);
+  }
+
   registerSandbox(runner: SandboxRunner): void {
     this.node.registerRunner(this.requireTab(), runner);
   }

@@ -45,6 +45,7 @@ const sample: NodeSnapshot = {
   hosting: [{ jobId: 'j-x', forPeer: c, name: 'hello.wasm', startedAt: 50_000 }],
   log: [{ at: 60_000, level: 'warn', text: 'signaling: refused E_BAD_PROOF' }],
   rejectedMessages: 4,
+  services: {},
 };
 
 const server = await createServer({ root, logLevel: 'error', server: { middlewareMode: true }, appType: 'custom' });
@@ -52,7 +53,7 @@ try {
   const { default: Portal } = (await server.ssrLoadModule('/src/ui/Portal.svelte')) as { default: Component<{ model: PortalModel }> };
   // Loaded through Vite too, so the renderer and the compiled component share one copy of Svelte's internals.
   const { render } = (await server.ssrLoadModule('svelte/server')) as typeof import('svelte/server');
-  const model: PortalModel = { snapshot: readable(sample), submitJob: () => Promise.reject(new Error('E_UNUSED: check')) };
+  const model: PortalModel = { snapshot: readable(sample), submitJob: () => Promise.reject(new Error('E_UNUSED: check')), command: () => Promise.reject(new Error('E_UNUSED: check')) };
   const { body } = render(Portal, { props: { model } });
   const expect = (what: string, pattern: RegExp): void => {
     if (!pattern.test(body)) problems.push(`render: ${what} (${pattern})`);

@@ -10,6 +10,16 @@ export interface PortalModel {
   readonly snapshot: Readable<NodeSnapshot | null>;
   /** Resolves with the job id; rejects with Error('E_CODE: message'). */
   submitJob(request: JobRequest): Promise<string>;
+  /** A command to one of the node's services (runtime/node-service.ts); rejects with Error('E_CODE: message'). */
+  command(service: string, command: string, args: unknown): Promise<unknown>;
+}
+
+/** Props every service panel receives (see panels.ts). */
+export interface ServicePanelProps {
+  /** The service's part of the snapshot (`snapshot.services[name]`), unvalidated shape owned by the service. */
+  readonly state: unknown;
+  readonly now: number;
+  readonly command: (command: string, args: unknown) => Promise<unknown>;
 }
 
 /**

@@ -1,0 +1,13 @@
+/**
+ * Portal panels of the node's services, in display order: each renders `snapshot.services[service]` and sends
+ * that service's commands. Add a capability's panel by adding it here.
+ */
+import type { Component } from 'svelte';
+import type { ServicePanelProps } from './model.ts';
+
+export interface ServicePanel {
+  readonly service: string;
+  readonly component: Component<ServicePanelProps>;
+}
+
+export const SERVICE_PANELS: readonly ServicePanel[] = [];
