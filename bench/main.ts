@@ -6,11 +6,13 @@ import { printTable, writeResults, type BenchSuite } from './table.ts';
 import { gossipSuite } from './gossip.ts';
 import { transportSuite } from './transport.ts';
 import { schedulerSuite } from './scheduler.ts';
+import { storageSuite } from './storage.ts';
 
 const SUITES: readonly BenchSuite[] = [
   gossipSuite,
   transportSuite,
   schedulerSuite,
+  storageSuite,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,98 @@
+/**
+ * A chunk store in IndexedDB (the browser's SharedWorker), through idb-keyval with its own database, so chunks
+ * never mix with other keyval data. Same contract as the memory store (chunk-store.ts): SHA-256 verified on put
+ * (E_CHUNK_HASH_MISMATCH), quota (E_STORE_FULL).
+ *
+ * Usage is summed from the database once, then kept up to date. Writes are serialised through one promise chain,
+ * so two concurrent puts cannot both squeeze under the quota; this assumes one writer per database (the
+ * SharedWorker is the only one in a browser context).
+ */
+import { createStore, del, get, keys, values, set, type UseStore } from 'idb-keyval';
+import { NepheleError } from '../core/errors.ts';
+import { isChunkId, verifyChunk } from './chunk-id.ts';
+import { StoreErrors, type ChunkStore, type ChunkStoreOptions, type ChunkStoreUsage } from './chunk-store.ts';
+
+export const DEFAULT_CHUNK_DB = 'nephele-chunks';
+
+export interface IdbChunkStoreOptions extends ChunkStoreOptions {
+  /** IndexedDB database name (default 'nephele-chunks'). */
+  readonly dbName?: string;
+}
+
+export class IdbChunkStore implements ChunkStore {
+  private readonly db: UseStore;
+  readonly quotaBytes: number;
+  private totals: { bytes: number; chunks: number } | null = null;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(options: IdbChunkStoreOptions) {
+    if (!(options.quotaBytes >= 0)) throw new NepheleError(StoreErrors.BAD_QUOTA, 'quotaBytes must be a number >= 0');
+    this.quotaBytes = options.quotaBytes;
+    this.db = createStore(options.dbName ?? DEFAULT_CHUNK_DB, 'chunks');
+  }
+
+  async put(id: string, bytes: Uint8Array): Promise<void> {
+    await verifyChunk(id, bytes);
+    const copy = bytes.slice();
+    return this.serialised(async () => {
+      if ((await get(id, this.db)) !== undefined) return;
+      const totals = await this.loadTotals();
+      if (totals.bytes + copy.byteLength > this.quotaBytes) {
+        throw new NepheleError(StoreErrors.FULL, `${copy.byteLength} bytes do not fit: ${totals.bytes} of ${this.quotaBytes} used`);
+      }
+      await set(id, copy, this.db);
+      totals.bytes += copy.byteLength;
+      totals.chunks++;
+    });
+  }
+
+  async get(id: string): Promise<Uint8Array | undefined> {
+    if (!isChunkId(id)) return undefined;
+    const value: unknown = await get(id, this.db);
+    return value instanceof Uint8Array ? value : undefined;
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.get(id)) !== undefined;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!isChunkId(id)) return false;
+    return this.serialised(async () => {
+      const held: unknown = await get(id, this.db);
+      if (!(held instanceof Uint8Array)) return false;
+      const totals = await this.loadTotals();
+      await del(id, this.db);
+      totals.bytes -= held.byteLength;
+      totals.chunks--;
+      return true;
+    });
+  }
+
+  async list(): Promise<string[]> {
+    return (await keys<string>(this.db)).filter(isChunkId).sort();
+  }
+
+  async usage(): Promise<ChunkStoreUsage> {
+    const totals = await this.serialised(() => this.loadTotals());
+    return { bytes: totals.bytes, chunks: totals.chunks, quotaBytes: this.quotaBytes };
+  }
+
+  private async loadTotals(): Promise<{ bytes: number; chunks: number }> {
+    if (this.totals) return this.totals;
+    let bytes = 0, chunks = 0;
+    for (const v of await values<unknown>(this.db)) {
+      if (!(v instanceof Uint8Array)) continue;
+      bytes += v.byteLength;
+      chunks++;
+    }
+    this.totals = { bytes, chunks };
+    return this.totals;
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+}
