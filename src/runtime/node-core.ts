@@ -74,6 +74,8 @@ export class NodeCore implements EdgeEvents {
       estimatedSize: () => this.gossip.estimatedSize(),
       averages: () => this.gossip.averages(),
       run: (protocol, fn) => this.host.run(protocol, fn),
+      sendFrame,
+      connect: (to) => this.edge?.connect(to),
       runner: options.runner,
       log: (level, text) => this.log(level, text),
       changed: () => this.scheduleNotify(),
@@ -158,6 +160,15 @@ export class NodeCore implements EdgeEvents {
       const msg = decodeJobMessage(m);
       if (!msg.ok) return this.drop(from, `${msg.code}: ${msg.reason}`);
       this.jobService.onMessage(from, msg.value, frame.value.body);
+      return;
+    }
+    const owner = this.services.find((s) => s.frameProtocols?.includes(p));
+    if (owner?.onFrame) {
+      try {
+        owner.onFrame(from, envelope.value, frame.value.body);
+      } catch (err) {
+        this.drop(from, `E_SERVICE_FAILED: ${owner.name} could not handle a "${p}" frame: ${err instanceof Error ? err.message : String(err)}`);
+      }
       return;
     }
     if (!this.host.deliver(from, p, v, m)) this.drop(from, `E_UNKNOWN_PROTOCOL: "${p}"`);

@@ -26,6 +26,13 @@ export interface ServiceDeps {
   readonly averages: () => ReadonlyMap<string, number> | null;
   /** Runs `fn` as protocol `name` outside a tick (an API call) and carries out the effects it returns. */
   readonly run: <M>(protocol: string, fn: (ctx: ProtocolContext) => Effect<M>[]) => void;
+  /**
+   * Sends a raw frame (wire/frame.ts: envelope header + binary body) for bulk bytes that a protocol slot's JSON
+   * message cannot carry. Returns false when there is no link to `to` (ask for one with `connect`).
+   */
+  readonly sendFrame: (to: PeerId, frame: Uint8Array) => boolean;
+  /** Asks the edge for a link to `to` (frames to it can be sent once `peerUp(to)` fires). */
+  readonly connect: (to: PeerId) => void;
   /** A sandbox able to run a WASI task here, or null. */
   readonly runner: () => SandboxRunner | null;
   readonly log: (level: 'info' | 'warn', text: string) => void;
@@ -38,6 +45,12 @@ export interface NodeService {
   readonly name: string;
   /** Pure protocols this service hosts (ticked and fed messages by the node's ProtocolHost). */
   readonly slots?: readonly ProtocolSlot<any>[];
+  /**
+   * Envelope protocol names (`p`) whose frames this service receives whole through `onFrame` (header and body),
+   * instead of through a protocol slot. The service validates `m` itself.
+   */
+  readonly frameProtocols?: readonly string[];
+  onFrame?(from: PeerId, envelope: { readonly p: string; readonly v: number; readonly m: unknown }, body: Uint8Array): void;
   /** Once per node tick, after the protocols ticked. */
   tick?(): void;
   peerUp?(peer: PeerId): void;
