@@ -7,7 +7,7 @@
 import { row, type BenchRow, type BenchSuite } from './table.ts';
 import { edgeFigures, rawChannelRate } from './transport-node.ts';
 import { minimalRelayRate, nepheleRelayRate } from './signaling-relay.ts';
-import { browserJoinTimes, median, percentile } from './transport-browser.ts';
+import { browserJoinTimes, fullView, median, percentile } from './transport-browser.ts';
 import { browserThroughput } from './transport-browser-throughput.ts';
 
 const MiB = 1024 * 1024;
@@ -29,7 +29,7 @@ async function browserRows(quick: boolean): Promise<BenchRow[]> {
   }
   for (const peers of quick ? [8] : [8, 32]) {
     const join = await browserJoinTimes(peers);
-    const c = `${peers} Debian Chromium contexts opened one after another, gossip tick 1 s, loopback; ms since each page's navigation; snapshot marks have ~200 ms resolution`;
+    const c = `${peers} Debian Chromium contexts opened one after another, gossip tick 1 s, loopback; ms since each page's navigation; full view = ${fullView(peers)} entries; snapshot marks have ~200 ms resolution`;
     rows.push(row({ figure: `page load → joined, median (${peers} peers)`, value: median(join.joinedMs), unit: 'ms', reference: null, referenceSource: '', n: peers, conditions: c, better: 'lower' }));
     rows.push(row({ figure: `page load → first channel, median (${peers} peers)`, value: median(join.firstLinkMs), unit: 'ms', reference: 1000, referenceSource: GOAL, n: peers, conditions: c, better: 'lower' }));
     rows.push(row({ figure: `page load → first channel, p90 (${peers} peers)`, value: percentile(join.firstLinkMs, 90), unit: 'ms', reference: 1000, referenceSource: GOAL, n: peers, conditions: c, better: 'lower' }));
