@@ -1,7 +1,10 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
-/** The portal page; its SharedWorker node and sandbox workers are bundled as ES module workers. */
+/**
+ * Two pages: the portal (index.html) and the lending widget that partner sites frame (widget.html). Their
+ * SharedWorker node and sandbox workers are bundled as ES module workers.
+ */
 export default defineConfig({
   plugins: [svelte()],
   worker: { format: 'es' },
@@ -10,5 +13,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
+    rolldownOptions: {
+      input: { main: 'index.html', widget: 'widget.html' },
+    },
   },
 });

@@ -3,10 +3,14 @@
  *
  * Environment: PORT (default 8080), HOST (default 127.0.0.1; set 0.0.0.0 to accept other machines),
  * NEPHELE_CLOUDS (JSON {"name": {"secret": "..."}} of private clouds), NEPHELE_ICE_SERVERS (JSON array of
- * RTCIceServer objects handed to pages through /config.json).
+ * RTCIceServer objects handed to pages through /config.json), NEPHELE_PARTNERS (origins allowed to frame the
+ * lending widget, separated by spaces or commas), PARTNER_PORT (the demo partner site, a second origin that embeds
+ * the widget; default PORT+1, `off` for none — its origin joins the allow-list).
  */
 import { z } from 'zod';
 import { startSignalingServer } from './server.ts';
+import { parsePartnerOrigins } from './static-files.ts';
+import { startPartnerSite, type PartnerSite } from '../partner/partner-site.ts';
 
 const cloudsSchema = z.record(
   z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cloud name is 1-63 of a-z, 0-9 and -'),
@@ -33,19 +37,36 @@ function fromEnv<T>(name: string, schema: z.ZodType<T>, fallback: T): T {
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`E_BAD_CONFIG: PORT ${process.env.PORT} is not a port number`);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const partners = parsePartnerOrigins(process.env.NEPHELE_PARTNERS ?? '');
+  const partnerPortRaw = process.env.PARTNER_PORT ?? (port === 0 ? '0' : String(port + 1));
+  let cloudPort = port;
+  let partnerSite: PartnerSite | null = null;
+  if (partnerPortRaw !== 'off') {
+    const partnerPort = Number(partnerPortRaw);
+    if (!Number.isInteger(partnerPort) || partnerPort < 0 || partnerPort > 65535) throw new Error(`E_BAD_CONFIG: PARTNER_PORT ${partnerPortRaw} is not a port number (or off)`);
+    partnerSite = await startPartnerSite({ port: partnerPort, host, cloudOrigin: (hostname) => `http://${hostname}:${cloudPort}` });
+    for (const name of ['localhost', '127.0.0.1']) {
+      const origin = `http://${name}:${partnerSite.port}`;
+      if (!partners.includes(origin)) partners.push(origin);
+    }
+  }
   const server = await startSignalingServer({
     port,
-    host: process.env.HOST ?? '127.0.0.1',
+    host,
+    partners,
     staticDir: 'dist',
     clouds: fromEnv('NEPHELE_CLOUDS', cloudsSchema, {}),
     iceServers: fromEnv('NEPHELE_ICE_SERVERS', iceServersSchema, []),
   });
+  cloudPort = server.port;
   console.log(`Nephele is running at http://localhost:${server.port}/`);
+  if (partnerSite) console.log(`A demo partner site embedding the lending widget: http://localhost:${partnerSite.port}/`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    void server.close().then(() => process.exit(0));
+    void Promise.all([server.close(), partnerSite?.close()]).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -17,6 +17,7 @@ import { createHttpHandler } from './http.ts';
 import { SignalingMetrics, type MetricsSnapshot } from './metrics.ts';
 import { ConnectionRateLimiter, DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.ts';
 import { CloudRooms } from './rooms.ts';
+import { parsePartnerOrigins } from './static-files.ts';
 import { CloseCodes, SignalingSession, type SessionContext } from './session.ts';
 
 export interface SignalingServerOptions {
@@ -30,6 +31,8 @@ export interface SignalingServerOptions {
   heartbeatMs?: number;
   iceServers?: unknown[];
   rate?: RateLimit;
+  /** Origins allowed to frame the lending widget (/widget.html), e.g. ['https://shop.example']. Default none. */
+  partners?: readonly string[];
 }
 
 export interface SignalingServer {
@@ -54,6 +57,7 @@ export async function startSignalingServer(opts: SignalingServerOptions): Promis
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const rate = opts.rate ?? DEFAULT_RATE_LIMIT;
   new ConnectionRateLimiter(rate, 0); // validates the option before anything listens
+  const partners = parsePartnerOrigins(opts.partners ?? []);
   const privateClouds = new Map(Object.entries(opts.clouds ?? {}).map(([name, c]) => [name, c.secret] as const));
 
   const metrics = new SignalingMetrics();
@@ -73,6 +77,7 @@ export async function startSignalingServer(opts: SignalingServerOptions): Promis
       staticDir: opts.staticDir === undefined ? 'dist' : opts.staticDir,
       iceServers: opts.iceServers ?? [],
       renderMetrics: () => metrics.render(peersByCloud(), sessions.size),
+      partners,
     }),
   );
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD, perMessageDeflate: false });

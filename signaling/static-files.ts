@@ -23,6 +23,42 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 };
 
+/** Pages partner sites may frame (the lending widget); every other response keeps `frame-ancestors 'none'`. */
+export const FRAMEABLE_PATHS: ReadonlySet<string> = new Set(['/widget.html']);
+
+/**
+ * The security headers for a response to `pathname`: the lending widget may be framed by the allow-listed
+ * partner origins (none listed: by nobody), everything else by nobody.
+ */
+export function securityHeadersFor(pathname: string, partners: readonly string[]): Readonly<Record<string, string>> {
+  if (!FRAMEABLE_PATHS.has(pathname) || partners.length === 0) return SECURITY_HEADERS;
+  const csp = (SECURITY_HEADERS['Content-Security-Policy'] ?? '').replace("frame-ancestors 'none'", `frame-ancestors ${partners.join(' ')}`);
+  return { ...SECURITY_HEADERS, 'Content-Security-Policy': csp };
+}
+
+/**
+ * Partner origins from configuration (NEPHELE_PARTNERS or the `partners` option): separated by spaces or commas,
+ * each exactly an http(s) origin (`https://shop.example`, no path, no wildcard), since it goes verbatim into a
+ * CSP header. Throws E_BAD_CONFIG naming the first bad entry.
+ */
+export function parsePartnerOrigins(raw: string | readonly string[]): string[] {
+  const entries = (typeof raw === 'string' ? raw.split(/[\s,]+/) : [...raw]).map((e) => e.trim()).filter((e) => e !== '');
+  const origins: string[] = [];
+  for (const entry of entries) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      const plainHost = /^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(url.hostname);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && plainHost && url.origin === entry.replace(/\/$/, '')) origin = url.origin;
+    } catch {
+      /* reported below */
+    }
+    if (origin === null) throw new Error(`E_BAD_CONFIG: partner "${entry}" is not an http(s) origin like https://shop.example`);
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
+}
+
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

@@ -4,27 +4,11 @@
  * private cloud's secret (kept by the node, never sent anywhere in the clear). `?tick=<ms>` sets the gossip
  * period and `?maxConnections=<n>` the link cap (operators and tests).
  */
-import * as Comlink from 'comlink';
 import { writable } from 'svelte/store';
-import { connectNode } from './page/connect-node.ts';
-import { holdEdgeWhenElected } from './page/edge-holder.ts';
+import { startPeer } from './page/start-peer.ts';
 import { runWasiTaskInBrowser } from './compute/browser-sandbox.ts';
 import { mountPortal } from './ui/mount.ts';
 import type { NodeSnapshot } from './runtime/api.ts';
-
-interface PageConfig {
-  readonly iceServers?: RTCIceServer[];
-  readonly maxConnections?: number;
-}
-
-async function loadConfig(): Promise<PageConfig> {
-  try {
-    const response = await fetch('/config.json');
-    return response.ok ? ((await response.json()) as PageConfig) : {};
-  } catch {
-    return {};
-  }
-}
 
 /**
  * Marks on the page's performance timeline (ms since navigation): `nephele:joined`, `nephele:first-link` and
@@ -54,30 +38,29 @@ async function main(): Promise<void> {
   const target = document.getElementById('app');
   if (!target) throw new Error('E_NO_APP_ELEMENT: index.html lacks #app');
 
-  const tickMs = Number(params.get('tick') ?? 1000);
-  const [node, config] = await Promise.all([connectNode(cloud, secret, { tickMs }), loadConfig()]);
-  mountPortal(target, {
-    snapshot,
-    submitJob: (request) => node.session.submitJob(request),
-    command: (service, command, args) => node.session.command(service, command, args),
-  });
   const milestones = joinMilestones();
-  await node.session.subscribe(Comlink.proxy((s: NodeSnapshot) => {
-    snapshot.set(s);
-    milestones(s);
-  }));
-  await node.session.registerSandbox(Comlink.proxy({ run: runWasiTaskInBrowser }));
-
-  const wsScheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  holdEdgeWhenElected(
-    node,
-    {
-      signalingUrl: params.get('signal') ?? `${wsScheme}//${location.host}/signal`,
-      iceServers: config.iceServers ?? [],
-      maxConnections: Number(params.get('maxConnections') ?? config.maxConnections ?? 24),
+  const maxConnections = params.get('maxConnections');
+  const node = await startPeer({
+    cloud,
+    secret,
+    tickMs: Number(params.get('tick') ?? 1000),
+    runner: { run: runWasiTaskInBrowser },
+    onConnected: (connected) => mountPortal(target, {
+      snapshot,
+      submitJob: (request) => connected.session.submitJob(request),
+      command: (service, command, args) => connected.session.command(service, command, args),
+    }),
+    onSnapshot: (s: NodeSnapshot) => {
+      snapshot.set(s);
+      milestones(s);
     },
-    () => document.documentElement.dataset.edgeHolder = 'true',
-  );
+    signalingUrl: params.get('signal'),
+    maxConnections: maxConnections === null ? null : Number(maxConnections),
+    onElected: () => document.documentElement.dataset.edgeHolder = 'true',
+  });
+  // Test hook, off by default (tests/browser/compute.test.ts): `?lie=1` makes this node's compute service corrupt
+  // the output of tasks it runs, as a cheating host would.
+  if (params.get('lie') === '1') await node.session.command('compute', 'testHooks', { lie: true });
   document.documentElement.dataset.peerId = node.peerId;
 }
 

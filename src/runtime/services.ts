@@ -2,5 +2,11 @@
  * The services every node runs, in order (see node-service.ts). Add a capability by adding its factory here.
  */
 import type { ServiceFactory } from './node-service.ts';
+import { computeService } from './services/compute-service.ts';
+import { storageService } from './services/storage-service.ts';
+import { defaultChunkStore } from './services/storage-store.ts';
 
-export const NODE_SERVICES: readonly ServiceFactory[] = [];
+export const NODE_SERVICES: readonly ServiceFactory[] = [
+  storageService({ openStore: defaultChunkStore }),
+  computeService(),
+];

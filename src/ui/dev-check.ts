@@ -19,7 +19,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const problems: string[] = [];
 
-for (const file of readdirSync(here).filter((f) => f.endsWith('.svelte'))) {
+const components = readdirSync(here, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.svelte'));
+for (const file of components) {
   try {
     const { warnings } = compile(readFileSync(join(here, file), 'utf8'), { filename: file });
     for (const w of warnings) problems.push(`${file}: warning ${w.code}: ${w.message}`);

@@ -4,10 +4,15 @@
  */
 import type { Component } from 'svelte';
 import type { ServicePanelProps } from './model.ts';
+import ComputePanel from './panels/ComputePanel.svelte';
+import StoragePanel from './panels/StoragePanel.svelte';
 
 export interface ServicePanel {
   readonly service: string;
   readonly component: Component<ServicePanelProps>;
 }
 
-export const SERVICE_PANELS: readonly ServicePanel[] = [];
+export const SERVICE_PANELS: readonly ServicePanel[] = [
+  { service: 'compute', component: ComputePanel },
+  { service: 'storage', component: StoragePanel },
+];

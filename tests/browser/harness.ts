@@ -89,6 +89,8 @@ export interface NodePeerProcess {
 export async function spawnNodePeer(wsUrl: string, identityPath: string, extra: string[] = []): Promise<NodePeerProcess> {
   const child = spawn('npx', ['tsx', 'src/node/peer-main.ts', '--url', wsUrl, '--identity', identityPath, ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group, so stop() ends npx, tsx and the peer together.
+    detached: true,
   });
   const lines: string[] = [];
   const peerId = await new Promise<string>((resolve, reject) => {
@@ -112,8 +114,15 @@ export async function spawnNodePeer(wsUrl: string, identityPath: string, extra: 
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      const signalGroup = (signal: NodeJS.Signals): void => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* already gone */
+        }
+      };
+      signalGroup('SIGTERM');
+      setTimeout(() => signalGroup('SIGKILL'), 5000).unref();
     }),
   };
 }

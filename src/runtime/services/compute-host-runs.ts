@@ -1,0 +1,153 @@
+/**
+ * The host side of the compute service at run time: each task copy the scheduler leased to this node (a
+ * RunRequest) gets its image (from the cache, or fetched from the submitter and verified), runs in a WASI
+ * sandbox from `runner()`, and is reported as a RunResult with its digest (compute-result.ts). A copy the
+ * scheduler cancelled (revoked, job cancelled, host paused) is ignored when it finishes: the sandbox API has no
+ * kill, so its worker runs on until its own time limit kills it, and its result is dropped.
+ * Failures of the host rather than the guest (no sandbox, image unavailable, sandbox crash) hand the lease back
+ * (`abandon`) so another host runs it; guest outcomes, failures included, are results that go to the vote.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import { failedResult, WasiErrors, type WasiTaskResult } from '../../compute/wasi-task.ts';
+import { DEFAULT_PROGRAM_NAME } from '../../compute/sandbox-messages.ts';
+import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/types.ts';
+import type { SandboxRunner } from '../job-service.ts';
+import type { ImageFetcher } from './compute-images.ts';
+import { toRunResult } from './compute-result.ts';
+import type { ComputeHostedRun } from './compute-types.ts';
+
+export const HostRunErrors = {
+  NO_SANDBOX: 'E_NO_SANDBOX',
+  UNSUPPORTED_IMAGE: 'E_UNSUPPORTED_IMAGE',
+  INPUT_FILES_UNSUPPORTED: 'E_INPUT_FILES_UNSUPPORTED',
+  SANDBOX_FAILED: 'E_SANDBOX_FAILED',
+} as const;
+
+/** Linear memory a guest gets (the job model has no per-task memory field yet; requirements.ramMB gates hosts). */
+export const GUEST_MEMORY_MIB = 256;
+/** Time a sandbox gets beyond the task's limit to answer (it kills the guest itself at the limit). */
+const SANDBOX_GRACE_MS = 5_000;
+
+export interface HostRunsDeps {
+  readonly self: PeerId;
+  readonly now: () => number;
+  readonly runner: () => SandboxRunner | null;
+  readonly fetcher: ImageFetcher;
+  readonly complete: (key: TaskKey, result: RunResult) => void;
+  readonly abandon: (key: TaskKey, code: string) => void;
+  /** Test hook: returns a corruption of stdout when this node lies, null when honest. */
+  readonly lie: () => ((stdout: string) => string) | null;
+  readonly log: (level: 'info' | 'warn', text: string) => void;
+  readonly changed: () => void;
+}
+
+interface Run {
+  readonly request: RunRequest;
+  phase: 'fetching' | 'running';
+  readonly startedAt: number;
+  cancelled: boolean;
+}
+
+export class HostRuns {
+  private readonly runs = new Map<TaskKey, Run>();
+  ran = 0;
+  abandoned = 0;
+
+  constructor(private readonly deps: HostRunsDeps) {}
+
+  start(request: RunRequest): void {
+    if (this.runs.has(request.key)) return;
+    const run: Run = { request, phase: 'fetching', startedAt: this.deps.now(), cancelled: false };
+    this.runs.set(request.key, run);
+    this.deps.changed();
+    void this.execute(run).finally(() => {
+      this.runs.delete(request.key);
+      this.deps.changed();
+    });
+  }
+
+  /** The scheduler no longer wants this copy: its result, whenever it comes, is dropped. */
+  cancel(key: TaskKey): void {
+    const run = this.runs.get(key);
+    if (run) run.cancelled = true;
+  }
+
+  /** Copies in progress that still count (not cancelled). */
+  active(): number {
+    let n = 0;
+    for (const r of this.runs.values()) if (!r.cancelled) n++;
+    return n;
+  }
+
+  views(): ComputeHostedRun[] {
+    return [...this.runs.values()].filter((r) => !r.cancelled).map((r) => ({
+      key: r.request.key, jobId: r.request.jobId, task: r.request.task, submitter: r.request.submitter,
+      phase: r.phase, startedAt: r.startedAt,
+    }));
+  }
+
+  private async execute(run: Run): Promise<void> {
+    const { request } = run;
+    if (request.image.kind !== 'wasi') return this.giveBack(run, HostRunErrors.UNSUPPORTED_IMAGE);
+    if ((request.spec.inputFiles?.length ?? 0) > 0) {
+      // Deterministic for every host, so it is a result (the vote agrees on it), not a hand-back.
+      return this.report(run, failedResult(HostRunErrors.INPUT_FILES_UNSUPPORTED, 'input files are not supported yet'));
+    }
+    let wasm: Uint8Array;
+    try {
+      wasm = await this.deps.fetcher.get(request.image, request.submitter);
+    } catch (err) {
+      return this.giveBack(run, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
+    }
+    if (run.cancelled) return;
+    const runner = this.deps.runner();
+    if (!runner) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
+    run.phase = 'running';
+    this.deps.changed();
+    let raw: WasiTaskResult;
+    try {
+      raw = await withDeadline(
+        runner.run({
+          args: request.spec.args, env: request.spec.env, stdin: request.spec.stdin,
+          timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB,
+        }, wasm, DEFAULT_PROGRAM_NAME),
+        request.timeLimitMs + SANDBOX_GRACE_MS,
+      );
+    } catch (err) {
+      this.deps.log('warn', `compute: sandbox failed on task ${request.task} of ${request.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+      return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+    }
+    // A sandbox that could not start is this host's problem, not the guest's.
+    if (!raw.ok && raw.code === WasiErrors.SANDBOX_FAILED) return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+    return this.report(run, raw);
+  }
+
+  private async report(run: Run, raw: WasiTaskResult): Promise<void> {
+    const result = await toRunResult(raw, run.request.outputLimits, this.deps.lie());
+    if (run.cancelled) return;
+    this.ran++;
+    this.deps.complete(run.request.key, result);
+  }
+
+  private giveBack(run: Run, code: string): void {
+    if (run.cancelled) return;
+    this.abandoned++;
+    this.deps.log('warn', `compute: handing back task ${run.request.task} of ${run.request.jobId}: ${code}`);
+    this.deps.abandon(run.request.key, code);
+  }
+}
+
+function codeOf(err: unknown, fallback: string): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E_[A-Z0-9_]{1,62}$/.test(code) ? code : fallback;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the sandbox did not answer within ${ms} ms (its tab may have closed)`)), ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (err: unknown) => { clearTimeout(timer); reject(err instanceof Error ? err : new Error(String(err))); },
+    );
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * The compute service (issue #5): the publish/subscribe scheduler (protocols/scheduler, after UCComp's
+ * service publishing/subscription and BOINC's k-of-n validation) running in the live node. As a submitter it
+ * publishes jobs, keeps their WASI image by sha256 and serves it to hosts (`images` frames); as a host it pulls
+ * task copies under its lender's limits, fetches and verifies images it lacks, runs copies in the WASI sandbox
+ * and reports digested results (compute-host-runs.ts). Commands: submit, cancel, setLimits, results, testHooks.
+ *
+ * Test hook (off by default): `testHooks {lie: true}` makes this node corrupt the stdout of every task it runs
+ * (a host "patched to lie"); the portal sends it when opened with `?lie=1`. It exists for the quorum test only.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import type { Effect, ProtocolContext } from '../../core/protocol.ts';
+import { NepheleError } from '../../core/errors.ts';
+import { Scheduler, type SchedulerOptions } from '../../protocols/scheduler/scheduler.ts';
+import type { HostCapabilities, LenderLimits } from '../../protocols/scheduler/host-match.ts';
+import { decodeSchedulerMessage, SCHEDULER_WIRE_VERSION, type SchedulerMessage } from '../../wire/scheduler.ts';
+import { decodeImagesMessage, IMAGES_PROTOCOL } from '../../wire/images.ts';
+import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.ts';
+import type { ProtocolSlot } from '../protocol-host.ts';
+import { ImageFetcher, ImageStore, sha256Hex } from './compute-images.ts';
+import { HostRuns } from './compute-host-runs.ts';
+import { corruptStdout } from './compute-result.ts';
+import { checkModule, ComputeCommandErrors, jobArgs, limitsArgs, parseArgs, submitArgs, testHookArgs } from './compute-commands.ts';
+import { jobView, taskResults, type JobRecord } from './compute-views.ts';
+import { COMPUTE_SERVICE, type ComputeSnapshot, type ComputeTaskResult } from './compute-types.ts';
+
+export interface ComputeServiceOptions {
+  /** What this node offers as a host; detected from the platform by default (detectCapabilities). */
+  readonly capabilities?: HostCapabilities;
+  /** The lender's limits at start; default 2 concurrent tasks, 100 % CPU, not paused. */
+  readonly limits?: LenderLimits;
+  readonly scheduler?: Omit<SchedulerOptions, 'view' | 'capabilities' | 'limits'>;
+}
+
+export const DEFAULT_COMPUTE_LIMITS: LenderLimits = { maxConcurrentTasks: 2, cpuCapPercent: 100, paused: false };
+/** Jobs remembered by a submitter; the oldest finished ones are forgotten beyond this. */
+const MAX_KEPT_JOBS = 50;
+/** The newest jobs whose task lists the snapshot carries. */
+const JOBS_WITH_TASKS_IN_SNAPSHOT = 5;
+
+/** Cores from navigator.hardwareConcurrency, RAM from navigator.deviceMemory where the platform has them. */
+export function detectCapabilities(): HostCapabilities {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: unknown; deviceMemory?: unknown } }).navigator;
+  const cores = typeof nav?.hardwareConcurrency === 'number' ? nav.hardwareConcurrency : 2;
+  const memoryGiB = typeof nav?.deviceMemory === 'number' ? nav.deviceMemory : 4;
+  return {
+    cores: Math.max(1, Math.min(1024, Math.floor(cores))),
+    ramMB: Math.max(256, Math.min(1_048_576, Math.round(memoryGiB * 1024))),
+    gpuMemoryMB: 0,
+    diskMB: 1024,
+    kinds: ['wasi'],
+  };
+}
+
+export function computeService(options: ComputeServiceOptions = {}): ServiceFactory {
+  return (deps) => new ComputeService(deps, options);
+}
+
+export class ComputeService implements NodeService {
+  readonly name = COMPUTE_SERVICE;
+  readonly slots: readonly ProtocolSlot<any>[];
+  readonly frameProtocols = [IMAGES_PROTOCOL] as const;
+  private readonly scheduler: Scheduler;
+  private readonly capabilities: HostCapabilities;
+  private readonly store = new ImageStore();
+  private readonly fetcher: ImageFetcher;
+  private readonly runs: HostRuns;
+  private readonly jobs = new Map<string, JobRecord>();
+  private canHost = false;
+  private lying = false;
+  private drainQueued = false;
+
+  constructor(private readonly deps: ServiceDeps, options: ComputeServiceOptions) {
+    this.capabilities = options.capabilities ?? detectCapabilities();
+    this.scheduler = new Scheduler({ ...options.scheduler, view: deps.view, capabilities: null, limits: options.limits ?? DEFAULT_COMPUTE_LIMITS });
+    this.fetcher = new ImageFetcher(this.store, deps);
+    this.runs = new HostRuns({
+      self: deps.self, now: deps.now, runner: deps.runner, fetcher: this.fetcher, log: deps.log, changed: deps.changed,
+      complete: (key, result) => this.schedule((ctx) => this.scheduler.completeRun(ctx, key, result)),
+      abandon: (key, code) => this.schedule((ctx) => this.scheduler.abandonRun(ctx, key, code)),
+      lie: () => (this.lying ? (stdout: string) => corruptStdout(stdout, deps.self) : null),
+    });
+    // The scheduler is pure; this wrapper lets the service act on what it decided right after each step.
+    const scheduler = this.scheduler;
+    const after = <T>(effects: T): T => {
+      this.queueDrain();
+      return effects;
+    };
+    this.slots = [{
+      version: SCHEDULER_WIRE_VERSION,
+      decode: decodeSchedulerMessage,
+      protocol: {
+        name: scheduler.name,
+        onTick: (ctx) => after(scheduler.onTick(ctx)),
+        onMessage: (ctx, from, msg: SchedulerMessage) => after(scheduler.onMessage(ctx, from, msg)),
+        onPeerDown: (ctx, peer) => after(scheduler.onPeerDown(ctx, peer)),
+      },
+    }];
+    this.updateHosting();
+  }
+
+  onFrame(from: PeerId, envelope: { readonly p: string; readonly v: number; readonly m: unknown }, body: Uint8Array): void {
+    const msg = decodeImagesMessage(envelope.v, envelope.m, body);
+    if (!msg.ok) throw new NepheleError(msg.code, msg.reason);
+    this.fetcher.onMessage(from, msg.value, body);
+  }
+
+  tick(): void {
+    this.fetcher.tick();
+    this.updateHosting();
+  }
+
+  peerUp(peer: PeerId): void {
+    this.fetcher.peerUp(peer);
+  }
+
+  peerDown(peer: PeerId): void {
+    this.fetcher.peerDown(peer);
+  }
+
+  localValues(): Readonly<Record<string, number>> {
+    const limit = this.scheduler.limits.paused ? 0 : this.scheduler.limits.maxConcurrentTasks;
+    return { load: limit > 0 ? this.runs.active() / limit : 1 };
+  }
+
+  async command(command: string, args: unknown): Promise<unknown> {
+    switch (command) {
+      case 'submit':
+        return this.submit(args);
+      case 'cancel': {
+        const { jobId } = parseArgs(jobArgs, command, args);
+        this.requireJob(jobId);
+        this.schedule((ctx) => this.scheduler.cancel(ctx, jobId));
+        return { jobId };
+      }
+      case 'setLimits': {
+        const l = parseArgs(limitsArgs, command, args);
+        const limits: LenderLimits = { maxConcurrentTasks: l.maxConcurrent, cpuCapPercent: l.cpuCapPercent, paused: l.paused };
+        this.schedule((ctx) => this.scheduler.setLimits(ctx, limits));
+        this.deps.log('info', `compute: lender limits ${l.maxConcurrent} tasks, ${l.cpuCapPercent}% CPU${l.paused ? ', paused' : ''}`);
+        return this.limitsView();
+      }
+      case 'results': {
+        const { jobId } = parseArgs(jobArgs, command, args);
+        return this.results(jobId);
+      }
+      case 'testHooks': {
+        this.lying = parseArgs(testHookArgs, command, args).lie;
+        this.deps.log('warn', `compute: test hook: this node ${this.lying ? 'now LIES about' : 'honestly reports'} task output`);
+        this.deps.changed();
+        return { lying: this.lying };
+      }
+      default:
+        throw new NepheleError(ComputeCommandErrors.UNKNOWN_COMMAND, `the compute service has no command "${command}"`);
+    }
+  }
+
+  snapshot(): ComputeSnapshot {
+    const jobs = [...this.jobs.values()].reverse().flatMap((record, index) => {
+      const progress = this.scheduler.jobProgress(record.jobId);
+      if (!progress) return [];
+      const view = jobView(record, progress, this.scheduler.taskProgress(record.jobId));
+      // Snapshots cross to every tab several times a second: older jobs travel without their task lists.
+      return [index < JOBS_WITH_TASKS_IN_SNAPSHOT ? view : { ...view, tasks: [] }];
+    });
+    const { cores, ramMB, gpuMemoryMB, diskMB } = this.capabilities;
+    return {
+      limits: this.limitsView(), capabilities: { cores, ramMB, gpuMemoryMB, diskMB }, canHost: this.canHost, jobs,
+      hosting: this.runs.views(),
+      stats: {
+        ran: this.runs.ran, abandoned: this.runs.abandoned, imagesFetched: this.fetcher.fetched,
+        imagesServed: this.fetcher.served, imagesCached: this.store.stats().cached,
+      },
+      lying: this.lying,
+    };
+  }
+
+  results(jobId: string): ComputeTaskResult[] {
+    const record = this.requireJob(jobId);
+    return taskResults(record, this.scheduler.taskProgress(jobId));
+  }
+
+  private async submit(args: unknown): Promise<{ jobId: string }> {
+    const { spec, image } = parseArgs(submitArgs, 'submit', args);
+    checkModule(image);
+    const sha256 = await sha256Hex(image);
+    const declared = spec.image as { sha256?: unknown } | undefined;
+    if (declared !== undefined && declared.sha256 !== sha256) {
+      throw new NepheleError(ComputeCommandErrors.IMAGE_MISMATCH, 'spec.image.sha256 is not the hash of the module bytes');
+    }
+    const full = { ...spec, image: { kind: 'wasi', sha256, size: image.byteLength } };
+    let submitted: ReturnType<Scheduler['submit']> | null = null;
+    this.deps.run('scheduler', (ctx) => {
+      submitted = this.scheduler.submit(ctx, full);
+      return submitted.ok ? submitted.effects : [];
+    });
+    const s = submitted as ReturnType<Scheduler['submit']> | null;
+    if (!s) throw new NepheleError('E_SUBMIT_FAILED', 'the scheduler did not take the job');
+    if (!s.ok) throw new NepheleError(s.code, s.reason);
+    const parsed = this.scheduler.jobSpec(s.jobId)!;
+    this.store.pin(sha256, image.slice());
+    this.jobs.set(s.jobId, {
+      jobId: s.jobId, name: parsed.name ?? 'job', submittedAt: this.deps.now(), sha256, redundancy: parsed.redundancy,
+      outcomes: new Map(),
+    });
+    this.trimJobs();
+    this.deps.log('info', `compute: published job ${s.jobId} (${parsed.tasks.length} tasks, ${parsed.redundancy.k}-of-${parsed.redundancy.n})`);
+    this.deps.changed();
+    return { jobId: s.jobId };
+  }
+
+  private requireJob(jobId: string): JobRecord {
+    const record = this.jobs.get(jobId);
+    if (!record) throw new NepheleError(ComputeCommandErrors.UNKNOWN_JOB, `no job ${jobId} was submitted here`);
+    return record;
+  }
+
+  /** Runs a scheduler API call with a context, carries out its effects, then acts on what it decided. */
+  private schedule(fn: (ctx: ProtocolContext) => Effect<SchedulerMessage>[]): void {
+    this.deps.run('scheduler', fn);
+    this.queueDrain();
+  }
+
+  private queueDrain(): void {
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    queueMicrotask(() => {
+      this.drainQueued = false;
+      this.drain();
+    });
+  }
+
+  /** Starts leased copies, drops cancelled ones and records decided outcomes. */
+  private drain(): void {
+    for (const key of this.scheduler.takeCancelledRuns()) this.runs.cancel(key);
+    for (const request of this.scheduler.takeRunRequests()) this.runs.start(request);
+    const outcomes = this.scheduler.takeOutcomes();
+    for (const o of outcomes) this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
+    if (outcomes.length > 0) this.deps.changed();
+  }
+
+  /** A node lends only while one of its tabs (or its process) can start a sandbox. */
+  private updateHosting(): void {
+    const canHost = this.deps.runner() !== null;
+    if (canHost === this.canHost) return;
+    this.canHost = canHost;
+    this.scheduler.setCapabilities(canHost ? this.capabilities : null);
+    this.deps.changed();
+  }
+
+  private limitsView(): ComputeSnapshot['limits'] {
+    const l = this.scheduler.limits;
+    return { maxConcurrent: l.maxConcurrentTasks, cpuCapPercent: l.cpuCapPercent, paused: l.paused };
+  }
+
+  private trimJobs(): void {
+    for (const [jobId, record] of this.jobs) {
+      if (this.jobs.size <= MAX_KEPT_JOBS) break;
+      if (!this.scheduler.forgetJob(jobId)) continue;
+      this.jobs.delete(jobId);
+      this.store.unpin(record.sha256);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Files over the ring (the client side of "A P2P Cloud Storage Platform", Xu et al., with Chord placement): a put
+ * cuts the file into 1 MiB chunks, seals each with a fresh per-file AES-GCM key, addresses it by the SHA-256 of
+ * the sealed bytes, and hands it to the owner of its ring key, which copies it on to its successors (r replicas).
+ * The sealed manifest is stored the same way; its id and the key form the link. A get looks each chunk's owner up,
+ * asks it for the replica set, and fetches from the holders in turn (rotated per chunk, so a file's chunks come
+ * from several replicas in parallel); bytes that do not hash to the chunk id are refused, the sender logged, and
+ * the chunk fetched elsewhere.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import { NepheleError } from '../../core/errors.ts';
+import { chunkIdOf } from '../../store/chunk-id.ts';
+import { chunkRingKey } from '../../protocols/storage/placement.ts';
+import type { ChunkStore } from '../../store/chunk-store.ts';
+import { newFileKey, open, seal, sha256Hex } from './storage-crypto.ts';
+import { formatLink, parseLink } from './storage-link.ts';
+import { decodeManifest, encodeManifest, MANIFEST_VERSION, sliceFile, type Manifest } from './storage-manifest.ts';
+import type { OutgoingRequest, Reply } from './storage-rpc.ts';
+
+export interface FileDeps {
+  readonly self: PeerId;
+  readonly store: ChunkStore;
+  readonly lookup: (ringKey: string) => Promise<PeerId>;
+  /** A request to a peer (or to this node itself). */
+  readonly ask: (to: PeerId, msg: OutgoingRequest, body?: Uint8Array) => Promise<Reply>;
+  readonly log: (level: 'info' | 'warn', text: string) => void;
+  /** A peer sent bytes that do not hash to the chunk it claimed. */
+  readonly badChunk: (from: PeerId, chunk: string) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface Progress {
+  (done: number, total: number): void;
+}
+
+const PARALLEL = 4;
+const ATTEMPTS = 5;
+const RETRY_MS = 1500;
+
+export class FileTransfers {
+  constructor(private readonly deps: FileDeps) {}
+
+  /** Stores a file; resolves to its link and the fewest replicas any chunk reached. */
+  async put(name: string, bytes: Uint8Array, progress: Progress): Promise<{ link: string; minReplicas: number }> {
+    const key = newFileKey();
+    const slices = sliceFile(bytes);
+    const total = slices.length + 1;
+    let done = 0;
+    let minReplicas = Infinity;
+    const chunks: Manifest['chunks'] = new Array(slices.length);
+    await inParallel(slices.length, PARALLEL, async (i) => {
+      const slice = slices[i]!;
+      const sealed = await seal(key, slice);
+      const id = await chunkIdOf(sealed);
+      chunks[i] = { id, size: slice.byteLength };
+      minReplicas = Math.min(minReplicas, await this.putChunk(id, sealed));
+      progress(++done, total);
+    });
+    const manifest: Manifest = { v: MANIFEST_VERSION, name, size: bytes.byteLength, sha256: await sha256Hex(bytes), chunks };
+    const sealedManifest = await seal(key, encodeManifest(manifest));
+    const manifestId = await chunkIdOf(sealedManifest);
+    minReplicas = Math.min(minReplicas, await this.putChunk(manifestId, sealedManifest));
+    progress(++done, total);
+    return { link: formatLink({ manifestId, key }), minReplicas };
+  }
+
+  /** Fetches, verifies and decrypts a file by its link. `onManifest` learns its name and size first. */
+  async get(linkText: string, onManifest: (m: Manifest) => void, progress: Progress): Promise<{ name: string; bytes: Uint8Array }> {
+    const link = parseLink(linkText);
+    const manifest = decodeManifest(await open(link.key, await this.fetchChunk(link.manifestId, 0)));
+    onManifest(manifest);
+    const out = new Uint8Array(manifest.size);
+    const offsets: number[] = [];
+    let at = 0;
+    for (const c of manifest.chunks) {
+      offsets.push(at);
+      at += c.size;
+    }
+    let done = 0;
+    await inParallel(manifest.chunks.length, PARALLEL, async (i) => {
+      const c = manifest.chunks[i]!;
+      const plain = await open(link.key, await this.fetchChunk(c.id, i));
+      if (plain.byteLength !== c.size) throw new NepheleError('E_STORAGE_BAD_MANIFEST', `chunk ${i} is ${plain.byteLength} bytes, manifest says ${c.size}`);
+      out.set(plain, offsets[i]!);
+      progress(++done, manifest.chunks.length);
+    });
+    const digest = await sha256Hex(out);
+    if (digest !== manifest.sha256) throw new NepheleError('E_STORAGE_FILE_HASH', 'the reassembled file does not match its SHA-256');
+    return { name: manifest.name, bytes: out };
+  }
+
+  /** Hands a chunk to its owner, which replicates it; returns how many peers hold it. Retries on failure. */
+  private async putChunk(id: string, sealed: Uint8Array): Promise<number> {
+    let last: unknown;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.deps.sleep(RETRY_MS);
+      try {
+        const owner = await this.deps.lookup(chunkRingKey(id));
+        const reply = await this.deps.ask(owner, { t: 'put', chunk: id, replicate: true }, sealed);
+        if (reply.msg.t === 'stored') return reply.msg.holders.length;
+        last = new NepheleError('E_STORAGE_PROTOCOL', `unexpected answer "${reply.msg.t}" to a put`);
+      } catch (err) {
+        last = err;
+        this.deps.log('warn', `put of chunk ${id.slice(0, 12)}… failed (attempt ${attempt + 1}): ${messageOf(err)}`);
+        if (err instanceof NepheleError && err.code === 'E_STORE_FULL') break;
+      }
+    }
+    throw last instanceof Error ? last : new NepheleError('E_STORAGE_PUT_FAILED', String(last));
+  }
+
+  /** A chunk's verified bytes: from the local store if held, else from its replica holders. */
+  private async fetchChunk(id: string, index: number): Promise<Uint8Array> {
+    const local = await this.deps.store.get(id);
+    if (local && (await chunkIdOf(local)) === id) return local;
+    const tried = new Set<PeerId>();
+    let last: unknown = null;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.deps.sleep(RETRY_MS);
+      let holders: PeerId[];
+      try {
+        holders = await this.holdersOf(id);
+      } catch (err) {
+        last = err;
+        continue;
+      }
+      // Rotate by chunk index so a file's chunks are spread over its replicas; peers already tried go last.
+      const shift = holders.length > 0 ? index % holders.length : 0;
+      const order = [...holders.slice(shift), ...holders.slice(0, shift)].sort((a, b) => Number(tried.has(a)) - Number(tried.has(b)));
+      for (const holder of order) {
+        if (holder === this.deps.self) continue;
+        tried.add(holder);
+        try {
+          const reply = await this.deps.ask(holder, { t: 'get', chunk: id });
+          if (reply.msg.t !== 'chunk' || reply.msg.chunk !== id) throw new NepheleError('E_STORAGE_PROTOCOL', `unexpected answer "${reply.msg.t}"`);
+          if ((await chunkIdOf(reply.body)) !== id) {
+            this.deps.badChunk(holder, id);
+            last = new NepheleError('E_CHUNK_HASH_MISMATCH', `chunk ${id.slice(0, 12)}… from ${holder.slice(0, 8)} does not hash to its id`);
+            continue;
+          }
+          return reply.body.slice();
+        } catch (err) {
+          last = err;
+        }
+      }
+    }
+    throw new NepheleError('E_STORAGE_CHUNK_UNAVAILABLE', `chunk ${id.slice(0, 12)}… could not be fetched from any replica (last: ${messageOf(last)})`);
+  }
+
+  /** The replica set of a chunk as its owner sees it (the owner alone if it cannot say). */
+  private async holdersOf(id: string): Promise<PeerId[]> {
+    const owner = await this.deps.lookup(chunkRingKey(id));
+    try {
+      const reply = await this.deps.ask(owner, { t: 'locate', chunk: id });
+      if (reply.msg.t === 'holders' && reply.msg.holders.length > 0) return reply.msg.holders;
+    } catch (err) {
+      this.deps.log('info', `locate of ${id.slice(0, 12)}… at ${owner.slice(0, 8)} failed: ${messageOf(err)}`);
+    }
+    return [owner];
+  }
+}
+
+/** Runs work(0..n-1) with at most `limit` at a time; rejects with the first failure (after the others settle). */
+async function inParallel(n: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  const lane = async (): Promise<void> => {
+    while (next < n && failure === null) {
+      const i = next++;
+      try {
+        await work(i);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, lane));
+  if (failure !== null) throw failure;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

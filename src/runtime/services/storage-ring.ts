@@ -1,0 +1,81 @@
+/**
+ * The Chord ring as the storage service uses it: hosts the pure Chord protocol (src/protocols/chord/chord.ts) in
+ * a protocol slot, and turns its lookups into promises. The slot wraps the protocol so that every answer the
+ * protocol completes — in a tick, a message or a direct call — is handed to its waiting caller at once, instead
+ * of waiting for the next node tick to poll `takeCompleted`.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
+import { NepheleError } from '../../core/errors.ts';
+import { Chord } from '../../protocols/chord/chord.ts';
+import type { View } from '../../protocols/peer-sampling/view.ts';
+import { CHORD_WIRE_VERSION, decodeChordMessage, type ChordMessage } from '../../wire/chord.ts';
+import type { ProtocolSlot } from '../protocol-host.ts';
+
+type Out = Effect<ChordMessage>[];
+
+export interface RingDeps {
+  readonly self: PeerId;
+  readonly view: View;
+  readonly run: <M>(protocol: string, fn: (ctx: ProtocolContext) => Effect<M>[]) => void;
+  /** Called after every step in which the successor list or the predecessor may have changed. */
+  readonly onNeighbours: () => void;
+}
+
+interface Waiter {
+  resolve(owner: PeerId): void;
+  reject(err: Error): void;
+}
+
+export class StorageRing {
+  readonly chord: Chord;
+  readonly slot: ProtocolSlot<ChordMessage>;
+  private readonly waiting = new Map<string, Waiter>();
+  private nextRequest = 0;
+
+  constructor(private readonly deps: RingDeps) {
+    this.chord = new Chord(deps.self, { view: deps.view });
+    const chord = this.chord;
+    const settle = (out: Out): Out => {
+      this.drain();
+      deps.onNeighbours();
+      return out;
+    };
+    const protocol: Protocol<ChordMessage> = {
+      name: chord.name,
+      onTick: (ctx) => settle(chord.onTick(ctx)),
+      onMessage: (ctx, from, msg) => settle(chord.onMessage(ctx, from, msg)),
+      onPeerDown: (ctx, peer) => settle(chord.onPeerDown(ctx, peer)),
+      onPeersDiscovered: (ctx, peers) => settle(chord.onPeersDiscovered(ctx, peers)),
+    };
+    this.slot = { protocol, version: CHORD_WIRE_VERSION, decode: decodeChordMessage };
+  }
+
+  /** The owner (successor) of a 40-hex ring key. Rejects with E_CHORD_LOOKUP_TIMEOUT after Chord's retries. */
+  lookup(key: string): Promise<PeerId> {
+    const requestId = `s${this.nextRequest++}`;
+    return new Promise<PeerId>((resolve, reject) => {
+      this.waiting.set(requestId, { resolve, reject });
+      this.deps.run<ChordMessage>('chord', (ctx) => this.chord.lookup(ctx, key, requestId));
+      this.drain();
+    });
+  }
+
+  successors(): PeerId[] {
+    return this.chord.successors.ids();
+  }
+
+  predecessor(): PeerId | undefined {
+    return this.chord.predecessor();
+  }
+
+  private drain(): void {
+    for (const result of this.chord.takeCompleted()) {
+      const waiter = this.waiting.get(result.requestId);
+      if (!waiter) continue;
+      this.waiting.delete(result.requestId);
+      if (result.ok) waiter.resolve(result.owner);
+      else waiter.reject(new NepheleError(result.code, `lookup of ${result.key.slice(0, 12)}… failed after ${result.attempts} attempt(s)`));
+    }
+  }
+}

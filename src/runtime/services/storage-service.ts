@@ -1,0 +1,271 @@
+/**
+ * The storage service (issue #4): encrypted, content-addressed files on a Chord ring of peers, r = 3 replicas on
+ * the successors of each chunk id (Xu, Song, Zhang, Song, "A P2P Cloud Storage Platform"; Chord, Stoica et al.
+ * 2003). It hosts the Chord slot (joined through the peer-sampling view), speaks the `storage` frame protocol
+ * (wire/storage.ts) for chunk bytes, keeps chunks in the injected store under a lent quota (E_STORE_FULL past it),
+ * re-replicates when its ring neighbourhood changes, and answers the portal's commands:
+ *
+ *   put {name, bytes} → {link}        get {link} → {name, bytes}        setQuota {bytes}
+ *   leave {} → {handedOver}           setFaults {corruptServed}  (test hook: serve corrupted chunks; off by default)
+ */
+import type { PeerId } from '../../core/ids.ts';
+import { NepheleError } from '../../core/errors.ts';
+import { z } from 'zod';
+import type { ChunkStore } from '../../store/chunk-store.ts';
+import { DEFAULT_REPLICAS, replicaHolders } from '../../protocols/storage/placement.ts';
+import { STORAGE_PROTOCOL } from '../../wire/storage.ts';
+import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.ts';
+import { StorageRing } from './storage-ring.ts';
+import { StorageRpc, type OutgoingAnswer, type OutgoingRequest, type Reply } from './storage-rpc.ts';
+import { FileTransfers, messageOf } from './storage-files.ts';
+import { Replicator } from './storage-replication.ts';
+import { DEFAULT_QUOTA_BYTES, QuotaChunkStore } from './storage-quota.ts';
+import { STORAGE_SERVICE, type StorageSnapshot, type StoredFile, type TransferProgress } from './storage-types.ts';
+
+export interface StorageServiceOptions {
+  /** Opens this peer's chunk store (IndexedDB in the browser, memory or disk in the Node peer). */
+  readonly openStore: (self: PeerId) => ChunkStore;
+  readonly quotaBytes?: number;
+  readonly replicas?: number;
+  /** Time a peer gets to answer one request (a 1 MiB chunk included). */
+  readonly requestTimeoutMs?: number;
+  /** Node ticks between full re-replication passes. */
+  readonly fullPassTicks?: number;
+}
+
+const MAX_KEPT = 50;
+const MAX_BAD_SENDERS = 20;
+
+const putArgs = z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }).strict();
+const getArgs = z.object({ link: z.string().max(400) }).strict();
+const quotaArgs = z.object({ bytes: z.number().finite().min(0).max(2 ** 50) }).strict();
+const faultArgs = z.object({ corruptServed: z.boolean() }).strict();
+
+export function storageService(options: StorageServiceOptions): ServiceFactory {
+  return (deps) => new StorageService(deps, options);
+}
+
+class StorageService implements NodeService {
+  readonly name = STORAGE_SERVICE;
+  readonly slots;
+  readonly frameProtocols = [STORAGE_PROTOCOL];
+  private readonly store: QuotaChunkStore;
+  private readonly ring: StorageRing;
+  private readonly rpc: StorageRpc;
+  private readonly files: FileTransfers;
+  private readonly replicator: Replicator;
+  private readonly replicas: number;
+  private readonly uploads = new Map<string, StoredFile>();
+  private readonly downloads = new Map<string, TransferProgress>();
+  private usage = { bytes: 0, chunks: 0 };
+  private refusedChunks = 0;
+  private badSenders: string[] = [];
+  private corruptServed = false;
+  private nextUpload = 0;
+
+  constructor(private readonly deps: ServiceDeps, options: StorageServiceOptions) {
+    this.replicas = options.replicas ?? DEFAULT_REPLICAS;
+    this.store = new QuotaChunkStore(options.openStore(deps.self), options.quotaBytes ?? DEFAULT_QUOTA_BYTES);
+    this.ring = new StorageRing({ self: deps.self, view: deps.view, run: deps.run, onNeighbours: () => this.replicator?.neighboursMaybeChanged() });
+    this.slots = [this.ring.slot];
+    this.rpc = new StorageRpc({
+      sendFrame: deps.sendFrame, connect: deps.connect, log: deps.log,
+      serve: (from, msg, body) => this.serve(from, msg, body),
+      timeoutMs: options.requestTimeoutMs ?? 20_000,
+    });
+    const ask = (to: PeerId, msg: OutgoingRequest, body?: Uint8Array): Promise<Reply> => this.ask(to, msg, body);
+    this.files = new FileTransfers({
+      self: deps.self, store: this.store, ask, log: deps.log,
+      lookup: (key) => this.ring.lookup(key),
+      badChunk: (from, chunk) => this.onBadChunk(from, chunk),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
+    this.replicator = new Replicator({
+      self: deps.self, replicas: this.replicas, store: this.store, ask, log: deps.log, now: deps.now,
+      lookup: (key) => this.ring.lookup(key),
+      changed: () => this.refreshUsage(),
+      neighbours: () => ({ predecessor: this.ring.predecessor(), successors: this.ring.successors() }),
+      fullPassTicks: options.fullPassTicks ?? 30,
+    });
+    this.refreshUsage();
+  }
+
+  onFrame(from: PeerId, envelope: { readonly p: string; readonly v: number; readonly m: unknown }, body: Uint8Array): void {
+    this.rpc.onFrame(from, envelope.v, envelope.m, body);
+  }
+
+  tick(): void {
+    this.replicator.tick();
+  }
+
+  peerUp(peer: PeerId): void {
+    this.rpc.peerUp(peer);
+  }
+
+  peerDown(peer: PeerId): void {
+    this.rpc.peerDown(peer);
+  }
+
+  stop(): void {
+    this.rpc.stop();
+  }
+
+  snapshot(): StorageSnapshot {
+    return {
+      quotaBytes: this.store.quotaBytes, usedBytes: this.usage.bytes, chunksHeld: this.usage.chunks, replicas: this.replicas,
+      predecessor: this.ring.predecessor() ?? null, successors: this.ring.successors().slice(0, this.replicas + 1),
+      uploads: [...this.uploads.values()].reverse(), downloads: [...this.downloads.values()].reverse(),
+      refusedChunks: this.refusedChunks, badSenders: [...this.badSenders],
+      copiesPushed: this.replicator.copiesPushed, lastRepairAt: this.replicator.lastPassAt, corruptServed: this.corruptServed,
+    };
+  }
+
+  async command(command: string, args: unknown): Promise<unknown> {
+    switch (command) {
+      case 'put': {
+        const { name, bytes } = parse(putArgs, args);
+        return this.putFile(name, bytes);
+      }
+      case 'get':
+        return this.getFile(parse(getArgs, args).link);
+      case 'setQuota':
+        this.store.setQuota(parse(quotaArgs, args).bytes);
+        this.deps.changed();
+        return { quotaBytes: this.store.quotaBytes };
+      case 'leave':
+        return { handedOver: await this.replicator.handOver() };
+      case 'setFaults':
+        this.corruptServed = parse(faultArgs, args).corruptServed;
+        this.deps.log('warn', `storage test hook: corrupting served chunks is ${this.corruptServed ? 'ON' : 'off'}`);
+        this.deps.changed();
+        return { corruptServed: this.corruptServed };
+      default:
+        throw new NepheleError('E_UNKNOWN_COMMAND', `storage has no command "${command}"`);
+    }
+  }
+
+  private async putFile(name: string, bytes: Uint8Array): Promise<{ link: string }> {
+    const id = `upload-${this.nextUpload++}`;
+    const update = (patch: Partial<StoredFile>): void => {
+      const prev = this.uploads.get(id);
+      if (prev) this.uploads.set(id, { ...prev, ...patch });
+      this.deps.changed();
+    };
+    this.uploads.set(id, {
+      id, name, size: bytes.byteLength, chunksDone: 0, chunksTotal: Math.max(1, Math.ceil(bytes.byteLength / 2 ** 20)) + 1,
+      state: 'running', error: null, startedAt: this.deps.now(), finishedAt: null, link: null, minReplicas: null,
+    });
+    trim(this.uploads);
+    try {
+      const { link, minReplicas } = await this.files.put(name, bytes, (done, total) => update({ chunksDone: done, chunksTotal: total }));
+      update({ state: 'done', link, minReplicas, finishedAt: this.deps.now() });
+      this.deps.log('info', `stored ${name} (${bytes.byteLength} bytes), fewest replicas of a chunk: ${minReplicas}`);
+      this.refreshUsage();
+      return { link };
+    } catch (err) {
+      update({ state: 'failed', error: messageOf(err), finishedAt: this.deps.now() });
+      throw err;
+    }
+  }
+
+  private async getFile(link: string): Promise<{ name: string; bytes: Uint8Array }> {
+    const id = /^nephele:\/\/([0-9a-f]{64})/.exec(link.trim())?.[1] ?? `bad-${this.deps.now()}`;
+    const update = (patch: Partial<TransferProgress>): void => {
+      const prev = this.downloads.get(id);
+      if (prev) this.downloads.set(id, { ...prev, ...patch });
+      this.deps.changed();
+    };
+    this.downloads.delete(id);
+    this.downloads.set(id, { id, name: '', size: 0, chunksDone: 0, chunksTotal: 0, state: 'running', error: null, startedAt: this.deps.now(), finishedAt: null });
+    trim(this.downloads);
+    try {
+      const file = await this.files.get(
+        link,
+        (m) => update({ name: m.name, size: m.size, chunksTotal: m.chunks.length }),
+        (done, total) => update({ chunksDone: done, chunksTotal: total }),
+      );
+      update({ state: 'done', finishedAt: this.deps.now() });
+      return file;
+    } catch (err) {
+      update({ state: 'failed', error: messageOf(err), finishedAt: this.deps.now() });
+      throw err;
+    }
+  }
+
+  /** A request addressed to this node itself is served without the network. */
+  private async ask(to: PeerId, msg: OutgoingRequest, body?: Uint8Array): Promise<Reply> {
+    if (to !== this.deps.self) return this.rpc.request(to, msg, body);
+    const answer = await this.serve(to, { ...msg, req: 0 } as Parameters<StorageService['serve']>[1], body ?? new Uint8Array(0));
+    return { msg: { ...answer.msg, req: 0 } as Reply['msg'], body: answer.body ?? new Uint8Array(0) };
+  }
+
+  private async serve(from: PeerId, msg: Parameters<ConstructorParameters<typeof StorageRpc>[0]['serve']>[1], body: Uint8Array): Promise<{ msg: OutgoingAnswer; body?: Uint8Array }> {
+    switch (msg.t) {
+      case 'put':
+      case 'handover': {
+        let stored = false;
+        let full: unknown = null;
+        try {
+          await this.store.put(msg.chunk, body);
+          stored = true;
+        } catch (err) {
+          if (!(err instanceof NepheleError && err.code === 'E_STORE_FULL') || msg.t !== 'put' || !msg.replicate) throw err;
+          full = err;
+        }
+        this.refreshUsage();
+        const holders = stored ? [this.deps.self] : [];
+        if (msg.t === 'put' && msg.replicate) holders.push(...(await this.replicate(msg.chunk, body)));
+        if (holders.length === 0) throw full ?? new NepheleError('E_STORAGE_PUT_FAILED', 'no replica could be stored');
+        return { msg: { t: 'stored', chunk: msg.chunk, holders } };
+      }
+      case 'get': {
+        const bytes = await this.store.get(msg.chunk);
+        if (!bytes) throw new NepheleError('E_CHUNK_MISSING', `no chunk ${msg.chunk.slice(0, 12)}… here`);
+        if (this.corruptServed && bytes.byteLength > 0) bytes[bytes.byteLength - 1]! ^= 0xff;
+        return { msg: { t: 'chunk', chunk: msg.chunk }, body: bytes };
+      }
+      case 'locate':
+        return { msg: { t: 'holders', chunk: msg.chunk, holders: replicaHolders(this.deps.self, this.ring.successors(), this.replicas) } };
+      case 'has': {
+        const held: string[] = [];
+        for (const chunk of msg.chunks) if (await this.store.has(chunk)) held.push(chunk);
+        return { msg: { t: 'have', chunks: held } };
+      }
+    }
+  }
+
+  /** The owner copies a new chunk to the next r - 1 successors; resolves to those that stored it. */
+  private async replicate(chunk: string, bytes: Uint8Array): Promise<PeerId[]> {
+    const targets = replicaHolders(this.deps.self, this.ring.successors(), this.replicas).filter((p) => p !== this.deps.self);
+    const results = await Promise.allSettled(targets.map((to) => this.rpc.request(to, { t: 'put', chunk, replicate: false }, bytes)));
+    return targets.filter((_, i) => results[i]!.status === 'fulfilled');
+  }
+
+  private onBadChunk(from: PeerId, chunk: string): void {
+    this.refusedChunks++;
+    this.badSenders = [from, ...this.badSenders.filter((p) => p !== from)].slice(0, MAX_BAD_SENDERS);
+    this.deps.log('warn', `refused chunk ${chunk.slice(0, 12)}… from ${from.slice(0, 8)}: E_CHUNK_HASH_MISMATCH (fetching it elsewhere)`);
+    this.deps.changed();
+  }
+
+  private refreshUsage(): void {
+    void this.store.usage().then((u) => {
+      this.usage = { bytes: u.bytes, chunks: u.chunks };
+      this.deps.changed();
+    }, () => undefined);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, args: unknown): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) throw new NepheleError('E_STORAGE_BAD_ARGS', parsed.error.issues[0]?.message ?? 'invalid arguments');
+  return parsed.data;
+}
+
+function trim<V>(map: Map<string, V>): void {
+  while (map.size > MAX_KEPT) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) break;
+    map.delete(oldest);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The storage service's part of the node snapshot (`snapshot.services.storage`), shared by the service and its
+ * portal panel (which never imports protocol code).
+ */
+export const STORAGE_SERVICE = 'storage';
+
+export interface TransferProgress {
+  /** Manifest id for a get, or a local id for a put until its manifest is stored. */
+  readonly id: string;
+  readonly name: string;
+  readonly size: number;
+  readonly chunksDone: number;
+  readonly chunksTotal: number;
+  readonly state: 'running' | 'done' | 'failed';
+  readonly error: string | null;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+}
+
+export interface StoredFile extends TransferProgress {
+  /** `nephele://<manifestId>#k=<key>`, once stored. Only in this node's snapshot, never sent to peers. */
+  readonly link: string | null;
+  /** The fewest replicas any of its chunks reached at upload (the target is `replicas`). */
+  readonly minReplicas: number | null;
+}
+
+export interface StorageSnapshot {
+  readonly quotaBytes: number;
+  readonly usedBytes: number;
+  readonly chunksHeld: number;
+  readonly replicas: number;
+  readonly predecessor: string | null;
+  readonly successors: readonly string[];
+  readonly uploads: readonly StoredFile[];
+  readonly downloads: readonly TransferProgress[];
+  /** Chunks refused because their bytes did not hash to their id, and who sent them. */
+  readonly refusedChunks: number;
+  readonly badSenders: readonly string[];
+  /** Copies pushed by re-replication since start, and the last pass's time. */
+  readonly copiesPushed: number;
+  readonly lastRepairAt: number | null;
+  /** Test hook: this node corrupts the chunks it serves (off unless switched on). */
+  readonly corruptServed: boolean;
+}
