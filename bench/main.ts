@@ -7,12 +7,14 @@ import { gossipSuite } from './gossip.ts';
 import { transportSuite } from './transport.ts';
 import { schedulerSuite } from './scheduler.ts';
 import { storageSuite } from './storage.ts';
+import { x86Suite } from './x86.ts';
 
 const SUITES: readonly BenchSuite[] = [
   gossipSuite,
   transportSuite,
   schedulerSuite,
   storageSuite,
+  x86Suite,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {
