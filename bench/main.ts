@@ -8,6 +8,7 @@ import { transportSuite } from './transport.ts';
 import { schedulerSuite } from './scheduler.ts';
 import { storageSuite } from './storage.ts';
 import { x86Suite } from './x86.ts';
+import { slicingSuite } from './slicing.ts';
 
 const SUITES: readonly BenchSuite[] = [
   gossipSuite,
@@ -15,6 +16,7 @@ const SUITES: readonly BenchSuite[] = [
   schedulerSuite,
   storageSuite,
   x86Suite,
+  slicingSuite,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

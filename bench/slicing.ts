@@ -31,12 +31,12 @@ export const slicingSuite: BenchSuite = {
   name: 'slicing',
   run(quick) {
     const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
-    return sizes.flatMap((n) => [...slicingRows(n), ...tmanRows(n)]);
+    return sizes.flatMap((n) => [...slicingRows(n, quick), ...tmanRows(n)]);
   },
 };
 
-function slicingRows(n: number): BenchRow[] {
-  const cycles = n <= 1_000 ? 150 : 20;
+function slicingRows(n: number, quick: boolean): BenchRow[] {
+  const cycles = n <= 1_000 ? (quick ? 100 : 300) : 20;
   // Sliver's memory bounds its floor; at 10^5 it also bounds the simulator's heap (n · memory entries).
   const memory = n <= 1_000 ? 1_000 : n <= 10_000 ? 400 : 100;
   const network = new SimNetwork({ seed: SEED });
@@ -68,7 +68,7 @@ function slicingRows(n: number): BenchRow[] {
   const conditions = `N=${n}, Cyclon 20/8, slices [0.7, 0.9] by an integer score 0..1000 (ties by id), ${cycles} cycles, Sliver memory ${memory}, seed ${SEED}`;
 
   const rows: BenchRow[] = [];
-  for (const c of [1, 5, 10, 20, 50, 100, 150].filter((c) => c <= cycles)) {
+  for (const c of [1, 5, 10, 20, 50, 100, 300].filter((c) => c <= cycles)) {
     rows.push(row({ figure: `ordered slicing: wrong-slice fraction after ${c} cycles`, value: jk[c - 1]!.wrongFraction, unit: 'fraction', reference: jkFloor, referenceSource: JK_SRC, n, conditions, better: 'lower' }));
     rows.push(row({ figure: `Sliver: wrong-slice fraction after ${c} cycles`, value: sliver[c - 1]!.wrongFraction, unit: 'fraction', reference: sliverFloor, referenceSource: SLIVER_SRC, n, conditions, better: 'lower' }));
   }
