@@ -69,7 +69,7 @@ export class NodeCore implements EdgeEvents {
     this.gossip = createGossipSlots(this.peerId, options.tickMs ?? 1000, () => this.localValues());
     for (const slot of this.gossip.slots) this.host.add(slot);
     const deps: ServiceDeps = {
-      self: this.peerId, rng, now: this.now, view: this.gossip.sampler,
+      self: this.peerId, rng, now: this.now, view: this.gossip.sampler, viewEntries: () => this.gossip.view(),
       linkedPeers: () => [...this.links.keys()],
       estimatedSize: () => this.gossip.estimatedSize(),
       averages: () => this.gossip.averages(),
@@ -220,7 +220,9 @@ export class NodeCore implements EdgeEvents {
   private sendFrame(to: PeerId, frame: Uint8Array): boolean {
     if (!this.edge || !this.links.has(to)) return false;
     const sent = this.edge.send(to, frame);
-    if (sent) this.links.get(to)!.framesOut++;
+    // The edge may drop the link synchronously while sending (e.g. a closed channel), so look it up again.
+    const link = this.links.get(to);
+    if (sent && link) link.framesOut++;
     return sent;
   }
 

@@ -18,6 +18,8 @@ export interface ServiceDeps {
   readonly now: () => number;
   /** The peer-sampling view (Cyclon): the only way services learn about peers (STYLE.md: View.sample). */
   readonly view: View;
+  /** The current peer-sampling view with ages (for pictures and diagnostics; protocols use `view`). */
+  readonly viewEntries: () => readonly { readonly peer: PeerId; readonly age: number }[];
   /** Peers with an authenticated link right now. */
   readonly linkedPeers: () => readonly PeerId[];
   /** Estimated cloud size from aggregation; null before the first epoch ends. */
