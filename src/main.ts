@@ -7,6 +7,7 @@
 import { writable } from 'svelte/store';
 import { startPeer } from './page/start-peer.ts';
 import { runWasiTaskInBrowser } from './compute/browser-sandbox.ts';
+import { runX86TaskInBrowser } from './compute/browser-x86-sandbox.ts';
 import { mountPortal } from './ui/mount.ts';
 import type { NodeSnapshot } from './runtime/api.ts';
 
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
     cloud,
     secret,
     tickMs: Number(params.get('tick') ?? 1000),
-    runner: { run: runWasiTaskInBrowser },
+    // WASI in a sandbox worker, x86 guests in a v86 worker: this page lends both kinds.
+    runner: { run: runWasiTaskInBrowser, runX86: runX86TaskInBrowser, kinds: () => ['wasi', 'x86'] },
     onConnected: (connected) => mountPortal(target, {
       snapshot,
       submitJob: (request) => connected.session.submitJob(request),
@@ -61,6 +63,9 @@ async function main(): Promise<void> {
   // Test hook, off by default (tests/browser/compute.test.ts): `?lie=1` makes this node's compute service corrupt
   // the output of tasks it runs, as a cheating host would.
   if (params.get('lie') === '1') await node.session.command('compute', 'testHooks', { lie: true });
+  // `?site=<label>` names this peer's site (UCComp site clustering; the head is the site's longest-up peer).
+  const site = params.get('site');
+  if (site) await node.session.command('cloud', 'setSite', { site });
   document.documentElement.dataset.peerId = node.peerId;
 }
 

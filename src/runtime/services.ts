@@ -3,10 +3,12 @@
  */
 import type { ServiceFactory } from './node-service.ts';
 import { computeService } from './services/compute-service.ts';
+import { cloudService } from './services/cloud-service.ts';
 import { storageService } from './services/storage-service.ts';
 import { defaultChunkStore } from './services/storage-store.ts';
 
 export const NODE_SERVICES: readonly ServiceFactory[] = [
   storageService({ openStore: defaultChunkStore }),
   computeService(),
+  cloudService(),
 ];

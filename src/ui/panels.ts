@@ -6,6 +6,7 @@ import type { Component } from 'svelte';
 import type { ServicePanelProps } from './model.ts';
 import ComputePanel from './panels/ComputePanel.svelte';
 import StoragePanel from './panels/StoragePanel.svelte';
+import CloudPanel from './panels/CloudPanel.svelte';
 
 export interface ServicePanel {
   readonly service: string;
@@ -15,4 +16,5 @@ export interface ServicePanel {
 export const SERVICE_PANELS: readonly ServicePanel[] = [
   { service: 'compute', component: ComputePanel },
   { service: 'storage', component: StoragePanel },
+  { service: 'cloud', component: CloudPanel },
 ];
