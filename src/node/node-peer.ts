@@ -1,11 +1,13 @@
 /**
  * The Node peer (the P2PCS "servent"): the same NodeCore as a browser tab's SharedWorker, with its own WebRTC
- * edge (node-datachannel) and WASI sandboxes in worker threads. Always-on provider and CLI host.
+ * edge (node-datachannel) and WASI and x86 (v86) sandboxes in worker threads. Always-on provider and CLI host.
  */
 import type { Identity } from '../identity/identity.ts';
 import { NetworkEdge } from '../net/edge.ts';
 import { nodePlatform } from '../net/platform-node.ts';
 import { runWasiTaskInNode } from '../compute/node-sandbox.ts';
+import { runX86TaskInNode } from '../compute/node-x86-sandbox.ts';
+import type { SandboxRunner } from '../runtime/job-service.ts';
 import { NodeCore } from '../runtime/node-core.ts';
 import { identityAuthority } from '../runtime/authenticator.ts';
 
@@ -27,10 +29,11 @@ export interface NodePeer {
 
 export function startNodePeer(options: NodePeerOptions): NodePeer {
   const { identity } = options;
+  const runner: SandboxRunner = { run: runWasiTaskInNode, runX86: runX86TaskInNode, kinds: () => ['wasi', 'x86'] };
   const core = new NodeCore({
     identity,
     cloud: options.cloud,
-    runner: () => ({ run: runWasiTaskInNode }),
+    runner: () => runner,
     maxConcurrentTasks: options.maxConcurrentTasks ?? 2,
   });
   const authority = identityAuthority(identity, () => options.secret);

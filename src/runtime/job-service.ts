@@ -11,10 +11,47 @@ import { NepheleError } from '../core/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { fitResultForWire, JOB_WIRE_VERSION, type JobMessage, type JobRunMessage } from '../wire/job.ts';
 import type { WasiTaskResult, WasiTaskSpec } from '../compute/wasi-task.ts';
+import type { X86Images, X86TaskResult, X86TaskSpec } from '../compute/x86-task.ts';
 import type { HostedTask, JobRecord, JobRequest } from './api.ts';
 
+/** Guest kinds a runner can run. */
+export type GuestKind = 'wasi' | 'x86';
+
+/**
+ * A sandbox lent by a tab (through comlink, so every method may answer with a promise) or by the Node peer.
+ * A runner without `kinds` runs WASI only; one that lists 'x86' must implement `runX86`. A runner whose
+ * `available` answers false cannot take a task now (its lender paused it, its CPU budget is spent): the host
+ * refuses the work so it goes elsewhere, instead of failing it.
+ */
 export interface SandboxRunner {
   run(spec: WasiTaskSpec, wasm: Uint8Array, name?: string): Promise<WasiTaskResult>;
+  runX86?(spec: X86TaskSpec, images: X86Images): Promise<X86TaskResult>;
+  kinds?(): readonly GuestKind[] | Promise<readonly GuestKind[]>;
+  available?(): boolean | Promise<boolean>;
+}
+
+/**
+ * Asks a runner whether it takes a task now. A runner that has no `available` (or, behind comlink, fails to
+ * answer it) takes tasks.
+ */
+export async function runnerAvailable(runner: SandboxRunner): Promise<boolean> {
+  try {
+    return (await runner.available?.()) !== false;
+  } catch {
+    return true;
+  }
+}
+
+/** The guest kinds a runner can run ('wasi' when it does not say, or cannot answer). */
+export async function runnerKinds(runner: SandboxRunner): Promise<GuestKind[]> {
+  try {
+    const kinds = await runner.kinds?.();
+    if (!Array.isArray(kinds)) return ['wasi'];
+    const valid = kinds.filter((k): k is GuestKind => k === 'wasi' || k === 'x86');
+    return valid.length > 0 ? [...new Set(valid)] : ['wasi'];
+  } catch {
+    return ['wasi'];
+  }
 }
 
 export interface JobServiceDeps {
@@ -156,6 +193,9 @@ export class JobService {
     if (this.hosted.size >= this.deps.maxConcurrentTasks) return refuse('E_HOST_BUSY', `already running ${this.hosted.size} tasks`);
     const runner = this.deps.runner();
     if (!runner) return refuse('E_NO_SANDBOX', 'no tab of this peer can start a sandbox right now');
+    if (!(await runnerAvailable(runner))) return refuse('E_HOST_BUSY', 'this lender is not taking tasks right now (paused or at its CPU cap)');
+    if (this.hosted.has(key)) return refuse('E_DUPLICATE_JOB', 'this job is already running here');
+    if (this.hosted.size >= this.deps.maxConcurrentTasks) return refuse('E_HOST_BUSY', `already running ${this.hosted.size} tasks`);
     this.hosted.set(key, { jobId: msg.jobId, forPeer: from, name: msg.name, startedAt: this.deps.now() });
     this.deps.log('info', `running job ${msg.jobId} (${msg.name}) for ${from.slice(0, 8)}`);
     this.deps.changed();

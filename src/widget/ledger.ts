@@ -1,8 +1,8 @@
 /**
  * What this widget's node actually ran for the cloud: tasks, the sandbox time they took, and for whom. Fed by
  * the widget's sandbox runner (every task this node hosts runs through it) and by the node's snapshots, which
- * name the peer a running task is for. This is the visitor's own tally; credit accepted by a quorum of peers
- * comes with the compute service.
+ * name the peer a running task is for. This is the visitor's own tally of what ran here ("ran"); the credit other
+ * peers' quorums accepted is the node's (the compute service's ledger), shown beside it as "accepted".
  */
 export interface LedgerEntry {
   readonly name: string;

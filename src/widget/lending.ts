@@ -2,14 +2,18 @@
  * Lending, once the visitor has opted in (loaded with a dynamic import only then, so before consent the
  * widget neither downloads nor runs the peer stack). Starts this partition's browser peer exactly as the
  * portal does (page/start-peer.ts) but lends it a gentle sandbox runner: one task at a time, a duty-cycle CPU
- * cap (cpu-budget.ts), and no work while paused (hidden, battery, Save-Data). A refused task fails fast with a
- * named code instead of using the CPU. Every task run here is tallied (ledger.ts). The node's own services are
- * told the same limits: the compute service's lender limits (one task, the cap, paused) and the storage
- * service's quota (0 bytes unless the visitor turned storage lending on).
+ * cap (cpu-budget.ts), and no work while paused (hidden, battery, Save-Data). The runner says it is not
+ * `available` then, so the node refuses leases and they run elsewhere; a task that still arrives fails fast with
+ * a named code instead of using the CPU. It runs WASI and x86 (v86) guests. Every task run here is tallied
+ * (ledger.ts, "ran"); what the cloud accepted is the node's credit (compute service, "accepted"). The node is
+ * told the partner site it lends for (`setPartner`, so the cloud can total credit per partner) and the same
+ * limits: the compute service's lender limits (one task, the cap, paused) and the storage service's quota
+ * (0 bytes unless the visitor turned storage lending on).
  */
 import { startPeer } from '../page/start-peer.ts';
 import type { ConnectedNode } from '../page/connect-node.ts';
 import { runWasiTaskInBrowser } from '../compute/browser-sandbox.ts';
+import { runX86TaskInBrowser } from '../compute/browser-x86-sandbox.ts';
 import type { SandboxRunner } from '../runtime/job-service.ts';
 import type { NodeSnapshot } from '../runtime/api.ts';
 import { CpuBudget } from './cpu-budget.ts';
@@ -28,6 +32,8 @@ export interface LendingView {
   readonly lendStorage: boolean;
   /** Bytes of other peers' chunks this node holds (the storage service's usage), 0 when it has none. */
   readonly storageBytes: number;
+  /** Credit the node earned for results other peers' quorums accepted. */
+  readonly accepted: { readonly tasks: number; readonly seconds: number };
 }
 
 export interface Lending {
@@ -45,8 +51,21 @@ function storageUsed(snapshot: NodeSnapshot | null): number {
   return typeof used === 'number' && Number.isFinite(used) && used >= 0 ? used : 0;
 }
 
+/** The compute service's credit figures from a snapshot (zero until it reports). */
+function acceptedCredit(snapshot: NodeSnapshot | null): { tasks: number; seconds: number } {
+  const credit = (snapshot?.services.compute as { credit?: { tasksAccepted?: unknown; creditSeconds?: unknown } } | undefined)?.credit;
+  const tasks = credit?.tasksAccepted;
+  const seconds = credit?.creditSeconds;
+  return {
+    tasks: typeof tasks === 'number' && Number.isFinite(tasks) && tasks >= 0 ? tasks : 0,
+    seconds: typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds : 0,
+  };
+}
+
 export async function startLending(options: {
   readonly cloud: string;
+  /** The embedding partner's origin, told to the node so the cloud can total credit per partner. */
+  readonly partnerOrigin: string | null;
   readonly cpuPercent: number;
   readonly lendStorage: boolean;
   readonly onChange: (view: LendingView) => void;
@@ -69,6 +88,7 @@ export async function startLending(options: {
     totals: ledger.totals(),
     lendStorage,
     storageBytes: storageUsed(last),
+    accepted: acceptedCredit(last),
   });
 
   // Services the node may not run (yet) answer E_UNKNOWN_SERVICE: then there is nothing of theirs to limit.
@@ -76,38 +96,47 @@ export async function startLending(options: {
     if (!node) return;
     const quiet = (): undefined => undefined;
     node.session.command('storage', 'setQuota', { bytes: lendStorage ? LENT_STORAGE_BYTES : 0 }).catch(quiet);
+    node.session.command('compute', 'setPartner', { origin: options.partnerOrigin }).catch(quiet);
     node.session.command('compute', 'setLimits', { maxConcurrent: 1, cpuCapPercent: budget.percent, paused: paused.length > 0 }).catch(quiet);
   };
 
-  const runner: SandboxRunner = {
-    async run(spec, wasm, name) {
-      const refusal = paused.length > 0
-        ? `E_LENDER_PAUSED: this lender is paused (${paused.join(', ')})`
-        : budget.refusal(performance.now());
-      if (refusal) {
-        ledger.refused();
-        emit();
-        throw new Error(refusal);
-      }
-      budget.begin();
-      ledger.started(name ?? 'task');
+  const refusal = (): string | null => (paused.length > 0
+    ? `E_LENDER_PAUSED: this lender is paused (${paused.join(', ')})`
+    : budget.refusal(performance.now()));
+
+  /** Runs one task under the budget, tallied in the ledger; refuses fast when paused or over the cap. */
+  const lend = async <R extends { ok: boolean; durationMs: number; code?: string }>(name: string, work: () => Promise<R>): Promise<R> => {
+    const refused = refusal();
+    if (refused) {
+      ledger.refused();
       emit();
-      const startedAt = performance.now();
-      let ranMs = 0;
-      try {
-        const result = await runWasiTaskInBrowser(spec, wasm, name);
-        ranMs = result.durationMs;
-        ledger.finished(result.durationMs, result.ok, result.ok ? null : result.code);
-        return result;
-      } catch (err) {
-        ranMs = performance.now() - startedAt;
-        ledger.finished(ranMs, false, 'E_SANDBOX_FAILED');
-        throw err;
-      } finally {
-        budget.end(performance.now(), ranMs);
-        emit();
-      }
-    },
+      throw new Error(refused);
+    }
+    budget.begin();
+    ledger.started(name);
+    emit();
+    const startedAt = performance.now();
+    let ranMs = 0;
+    try {
+      const result = await work();
+      ranMs = result.durationMs;
+      ledger.finished(result.durationMs, result.ok, result.ok ? null : result.code ?? 'E_TASK_FAILED');
+      return result;
+    } catch (err) {
+      ranMs = performance.now() - startedAt;
+      ledger.finished(ranMs, false, 'E_SANDBOX_FAILED');
+      throw err;
+    } finally {
+      budget.end(performance.now(), ranMs);
+      emit();
+    }
+  };
+
+  const runner: SandboxRunner = {
+    run: (spec, wasm, name) => lend(name ?? 'task', () => runWasiTaskInBrowser(spec, wasm, name)),
+    runX86: (spec, images) => lend(`x86 ${spec.domain.boot} guest`, () => runX86TaskInBrowser(spec, images)),
+    kinds: () => ['wasi', 'x86'],
+    available: () => refusal() === null,
   };
 
   watchPauseConditions((reasons) => {

@@ -78,6 +78,7 @@ function main(): void {
     import('./lending.ts')
       .then(({ startLending }) => startLending({
         cloud: params.cloud,
+        partnerOrigin,
         cpuPercent,
         lendStorage,
         onChange: (view) => {

@@ -77,6 +77,9 @@ export function bindWidgetDom(root: HTMLElement, handlers: WidgetHandlers): Widg
       setField('links', String(view.links));
       setField('tasks', String(view.totals.tasksRun));
       setField('cpuSeconds', `${(view.totals.cpuMs / 1000).toFixed(1)} s`);
+      // Ran: what this page's sandboxes ran. Accepted: the node's credit, what other peers' quorums accepted.
+      setField('acceptedTasks', String(view.accepted.tasks));
+      setField('acceptedSeconds', `${view.accepted.seconds.toFixed(1)} s`);
       setField('storage', view.lendStorage ? formatBytes(view.storageBytes) : 'none (off)');
       if (storageBox) storageBox.checked = view.lendStorage;
       setList('running', view.running.map((r) => `${r.name} for peer ${r.forPeer}`), 'nothing');

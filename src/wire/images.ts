@@ -11,12 +11,16 @@
  */
 import { z } from 'zod';
 import { accept, reject, type Decoded } from '../core/errors.ts';
-import { JobLimits } from '../protocols/scheduler/job-model.ts';
 
 export const IMAGES_PROTOCOL = 'images';
 export const IMAGES_WIRE_VERSION = 1;
 /** Bytes per chunk: well under the edge's reassembly bound, small enough not to starve other traffic. */
 export const IMAGE_CHUNK_BYTES = 512 * 1024;
+/**
+ * Hard cap on one image: room for an x86 domain's booted snapshot (a Linux one is ~8.5 MB) and a small disk,
+ * while bounding what a host allocates for one fetch (the buffer is sized from the job's declared size).
+ */
+export const MAX_IMAGE_BYTES = 128 * 1024 * 1024;
 
 export const ImagesWireErrors = {
   MALFORMED: 'E_IMAGES_MALFORMED',
@@ -27,10 +31,10 @@ export const ImagesWireErrors = {
 
 const v = z.literal(IMAGES_WIRE_VERSION);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a content hash is 64 lowercase hex characters');
-const offset = z.number().int().min(0).max(JobLimits.MAX_WASM_BYTES);
+const offset = z.number().int().min(0).max(MAX_IMAGE_BYTES);
 
 const get = z.strictObject({ v, t: z.literal('get'), sha256, offset });
-const chunk = z.strictObject({ v, t: z.literal('chunk'), sha256, offset, total: z.number().int().min(1).max(JobLimits.MAX_WASM_BYTES) });
+const chunk = z.strictObject({ v, t: z.literal('chunk'), sha256, offset, total: z.number().int().min(1).max(MAX_IMAGE_BYTES) });
 const missing = z.strictObject({ v, t: z.literal('missing'), sha256 });
 
 const schemas = { get, chunk, missing } as const;

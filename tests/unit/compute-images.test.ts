@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/wire/frame.ts';
 import { decodeEnvelope } from '../../src/wire/envelope.ts';
-import { decodeImagesMessage, IMAGE_CHUNK_BYTES } from '../../src/wire/images.ts';
+import { decodeImagesMessage, IMAGE_CHUNK_BYTES, MAX_IMAGE_BYTES } from '../../src/wire/images.ts';
 import { ImageFetcher, ImageStore, sha256Hex } from '../../src/runtime/services/compute-images.ts';
 import { corruptStdout, cutUtf8, toRunResult } from '../../src/runtime/services/compute-result.ts';
 
@@ -88,6 +88,25 @@ describe('image fetch', () => {
     await expect(empty.host.get({ sha256: sha, size: bytes.byteLength }, A)).rejects.toMatchObject({ code: 'E_IMAGE_UNAVAILABLE' });
     const wrongSize = pair(store);
     await expect(wrongSize.host.get({ sha256: sha, size: 10 }, A)).rejects.toMatchObject({ code: 'E_IMAGE_MISMATCH' });
+  });
+
+  it('fetches an image named by hash only (an x86 domain image), taking its size from the holder', async () => {
+    const sha = await sha256Hex(bytes);
+    const store = new ImageStore();
+    store.pin(sha, bytes);
+    const { host } = pair(store);
+    const got = await host.get({ sha256: sha }, A);
+    expect(got.byteLength).toBe(bytes.byteLength);
+    expect(await sha256Hex(got)).toBe(sha);
+    const tampered = pair(store, (body) => { body[1] = body[1]! ^ 1; });
+    await expect(tampered.host.get({ sha256: sha }, A)).rejects.toMatchObject({ code: 'E_IMAGE_MISMATCH' });
+  });
+
+  it('bounds an image at MAX_IMAGE_BYTES on the wire', () => {
+    const over = { v: 1, t: 'chunk', sha256: hash, offset: 0, total: MAX_IMAGE_BYTES + 1 };
+    expect(decodeImagesMessage(1, over, new Uint8Array(IMAGE_CHUNK_BYTES)).ok).toBe(false);
+    const snapshotSized = { v: 1, t: 'chunk', sha256: hash, offset: 16 * IMAGE_CHUNK_BYTES, total: 8_501_305 };
+    expect(decodeImagesMessage(1, snapshotSized, new Uint8Array(8_501_305 - 16 * IMAGE_CHUNK_BYTES)).ok).toBe(true);
   });
 
   it('gives up on a silent holder after the idle timeout', async () => {

@@ -158,13 +158,16 @@ describe('compute service between NodeCores', () => {
       }
       return 'no error';
     };
-    expect(await fails('submit', { spec: job([['a']]) })).toBe('E_BAD_ARGS');
+    expect(await fails('submit', { spec: job([['a']]) })).toBe('E_NO_MODULE');
+    expect(await fails('submit', { spec: job([['a']]), image: 'not bytes' })).toBe('E_BAD_ARGS');
     expect(await fails('submit', { spec: job([['a']]), image: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) })).toBe('E_NOT_WASM');
     expect(await fails('submit', { spec: job([['a']], { redundancy: { n: 3, k: 1 } }), image: hello })).toBe('E_BAD_JOB');
     expect(await fails('submit', { spec: { ...job([['a']]), image: { kind: 'wasi', sha256: '0'.repeat(64), size: 9 } }, image: hello })).toBe('E_IMAGE_MISMATCH');
     expect(await fails('cancel', { jobId: '0123456789abcdef' })).toBe('E_UNKNOWN_JOB');
     expect(await fails('results', { jobId: 'nope' })).toBe('E_BAD_ARGS');
     expect(await fails('setLimits', { maxConcurrent: -1, cpuCapPercent: 50, paused: false })).toBe('E_BAD_ARGS');
+    expect(await fails('setPartner', { origin: 'https://partner.example/page' })).toBe('E_BAD_PARTNER');
+    expect(await fails('setPartner', { origin: 'javascript:alert(1)' })).toBe('E_BAD_PARTNER');
     expect(await fails('explode', {})).toBe('E_UNKNOWN_COMMAND');
   });
 });

@@ -5,7 +5,7 @@ import type { JobProgress, TaskOutcome, TaskProgress } from '../../src/protocols
 
 const H = 'h'.repeat(40);
 const record = (outcomes: TaskOutcome[] = []): JobRecord => ({
-  jobId: '0123456789abcdef', name: 'hello.wasm', submittedAt: 1, sha256: 'f'.repeat(64), redundancy: { n: 1, k: 1 },
+  jobId: '0123456789abcdef', name: 'hello.wasm', submittedAt: 1, images: ['a'.repeat(64)], redundancy: { n: 1, k: 1 },
   outcomes: new Map(outcomes.map((o) => [o.task, o])),
 });
 const progress = (status: JobProgress['status'], total: number): JobProgress => ({

@@ -87,6 +87,22 @@ describe('JobService', () => {
     expect(job.attempts).toBe(2);
   });
 
+  it('a host whose runner is not available refuses with E_HOST_BUSY and the job runs elsewhere', async () => {
+    let ran = 0;
+    const unavailable: SandboxRunner = { run: async () => { ran++; throw new Error('must not run'); }, available: async () => false };
+    const net = network({ [HOST_1]: unavailable, [HOST_2]: echoRunner('h2') });
+    const submitter = net.services.get(SUBMITTER)!;
+    net.linked.get(SUBMITTER)!.delete(HOST_2);
+    submitter.submit(request);
+    net.linked.get(SUBMITTER)!.add(HOST_2);
+    await net.settle();
+    const job = submitter.jobs()[0]!;
+    expect(job.state).toBe('done');
+    expect(job.host).toBe(HOST_2);
+    expect(job.attempts).toBe(2);
+    expect(ran).toBe(0);
+  });
+
   it('retries elsewhere when the host disconnects mid-run', async () => {
     const never: SandboxRunner = { run: () => new Promise(() => {}) };
     const net = network({ [HOST_1]: never, [HOST_2]: never });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { NepheleError } from '../../core/errors.ts';
 import { JobLimits } from '../../protocols/scheduler/job-model.ts';
+import { MAX_IMAGE_BYTES } from '../../wire/images.ts';
 
 export const ComputeCommandErrors = {
   BAD_ARGS: 'E_BAD_ARGS',
@@ -14,15 +15,42 @@ export const ComputeCommandErrors = {
   NOT_WASM: 'E_NOT_WASM',
   MODULE_TOO_LARGE: 'E_MODULE_TOO_LARGE',
   IMAGE_MISMATCH: 'E_IMAGE_MISMATCH',
+  IMAGE_MISSING: 'E_IMAGE_MISSING',
+  BAD_PARTNER: 'E_BAD_PARTNER',
 } as const;
+
+/** Images an x86 job may bring (kernel, initrd, disk, snapshot, programs). */
+export const MAX_SUBMITTED_FILES = 16;
 
 const jobId = z.string().regex(/^[0-9a-f]{16}$/, 'a job id is 16 lowercase hex characters');
 
 export const submitArgs = z.strictObject({
-  /** The job model (job-model.ts); `image` may be left out: it is filled in from `image` bytes. */
+  /** The job model (job-model.ts); a WASI `image` may be left out: it is filled in from `image` bytes. */
   spec: z.record(z.string(), z.unknown()),
-  image: z.instanceof(Uint8Array),
+  /** A WASI job's module. */
+  image: z.instanceof(Uint8Array).optional(),
+  /** An x86 job's images, each named in the spec by its sha256 (the domain's images, task programs). */
+  files: z.array(z.instanceof(Uint8Array).refine((b) => b.byteLength > 0 && b.byteLength <= MAX_IMAGE_BYTES, 'an image of 1 byte to 128 MiB'))
+    .max(MAX_SUBMITTED_FILES).optional(),
 });
+export const partnerArgs = z.strictObject({
+  /** The origin of the site that embeds this node's widget (scheme://host[:port]), or null for none. */
+  origin: z.string().max(256).nullable(),
+});
+
+/** An http(s) origin exactly as URL.origin writes it, or a NepheleError. */
+export function checkOrigin(origin: string): string {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new NepheleError(ComputeCommandErrors.BAD_PARTNER, 'setPartner: origin is not a URL');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+    throw new NepheleError(ComputeCommandErrors.BAD_PARTNER, 'setPartner: origin must be an http(s) origin like https://example.org');
+  }
+  return origin;
+}
 export const jobArgs = z.strictObject({ jobId });
 export const limitsArgs = z.strictObject({
   maxConcurrent: z.number().int().min(0).max(64),

@@ -1,7 +1,9 @@
 /**
  * The host side of the compute service at run time: each task copy the scheduler leased to this node (a
- * RunRequest) gets its image (from the cache, or fetched from the submitter and verified), runs in a WASI
- * sandbox from `runner()`, and is reported as a RunResult with its digest (compute-result.ts). A copy the
+ * RunRequest) gets its images (from the cache, or fetched from the submitter and verified), runs in a WASI
+ * sandbox or, for an x86 job, in v86 (compute-x86.ts) from `runner()`, and is reported as a RunResult with its
+ * digest (compute-result.ts). A runner that is not taking tasks now (its lender paused, CPU cap reached) makes
+ * the host hand the lease back at once (E_HOST_BUSY), so the scheduler leases it elsewhere. A copy the
  * scheduler cancelled (revoked, job cancelled, host paused) is ignored when it finishes: the sandbox API has no
  * kill, so its worker runs on until its own time limit kills it, and its result is dropped.
  * Failures of the host rather than the guest (no sandbox, image unavailable, sandbox crash) hand the lease back
@@ -11,9 +13,10 @@ import type { PeerId } from '../../core/ids.ts';
 import { failedResult, WasiErrors, type WasiTaskResult } from '../../compute/wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME } from '../../compute/sandbox-messages.ts';
 import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/types.ts';
-import type { SandboxRunner } from '../job-service.ts';
+import { runnerAvailable, type SandboxRunner } from '../job-service.ts';
 import type { ImageFetcher } from './compute-images.ts';
 import { toRunResult } from './compute-result.ts';
+import { isHostFailure, planX86Task, x86ToTaskResult } from './compute-x86.ts';
 import type { ComputeHostedRun } from './compute-types.ts';
 
 export const HostRunErrors = {
@@ -21,19 +24,22 @@ export const HostRunErrors = {
   UNSUPPORTED_IMAGE: 'E_UNSUPPORTED_IMAGE',
   INPUT_FILES_UNSUPPORTED: 'E_INPUT_FILES_UNSUPPORTED',
   SANDBOX_FAILED: 'E_SANDBOX_FAILED',
+  HOST_BUSY: 'E_HOST_BUSY',
 } as const;
 
 /** Linear memory a guest gets (the job model has no per-task memory field yet; requirements.ramMB gates hosts). */
 export const GUEST_MEMORY_MIB = 256;
 /** Time a sandbox gets beyond the task's limit to answer (it kills the guest itself at the limit). */
 const SANDBOX_GRACE_MS = 5_000;
+/** An x86 sandbox also starts a worker and loads v86 before its time limit starts. */
+const X86_START_GRACE_MS = 30_000;
 
 export interface HostRunsDeps {
   readonly self: PeerId;
   readonly now: () => number;
   readonly runner: () => SandboxRunner | null;
   readonly fetcher: ImageFetcher;
-  readonly complete: (key: TaskKey, result: RunResult) => void;
+  readonly complete: (request: RunRequest, result: RunResult) => void;
   readonly abandon: (key: TaskKey, code: string) => void;
   /** Test hook: returns a corruption of stdout when this node lies, null when honest. */
   readonly lie: () => ((stdout: string) => string) | null;
@@ -88,7 +94,10 @@ export class HostRuns {
 
   private async execute(run: Run): Promise<void> {
     const { request } = run;
-    if (request.image.kind !== 'wasi') return this.giveBack(run, HostRunErrors.UNSUPPORTED_IMAGE);
+    const offered = this.deps.runner();
+    if (!offered) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
+    if (!(await runnerAvailable(offered))) return this.giveBack(run, HostRunErrors.HOST_BUSY);
+    if (request.image.kind === 'x86') return this.executeX86(run, request.image);
     if ((request.spec.inputFiles?.length ?? 0) > 0) {
       // Deterministic for every host, so it is a result (the vote agrees on it), not a hand-back.
       return this.report(run, failedResult(HostRunErrors.INPUT_FILES_UNSUPPORTED, 'input files are not supported yet'));
@@ -122,11 +131,40 @@ export class HostRuns {
     return this.report(run, raw);
   }
 
+  private async executeX86(run: Run, image: Extract<RunRequest['image'], { kind: 'x86' }>): Promise<void> {
+    const { request } = run;
+    const plan = planX86Task(image, request.spec, request.timeLimitMs);
+    if (!plan.ok) return this.report(run, failedResult(plan.code, plan.message));
+    const images = new Map<string, Uint8Array>();
+    try {
+      for (const sha256 of plan.images) images.set(sha256, await this.deps.fetcher.get({ sha256 }, request.submitter));
+    } catch (err) {
+      return this.giveBack(run, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
+    }
+    if (run.cancelled) return;
+    const runner = this.deps.runner();
+    if (!runner?.runX86) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
+    run.phase = 'running';
+    this.deps.changed();
+    let raw: Awaited<ReturnType<NonNullable<SandboxRunner['runX86']>>>;
+    try {
+      raw = await withDeadline(runner.runX86(plan.spec, images), request.timeLimitMs + SANDBOX_GRACE_MS + X86_START_GRACE_MS);
+    } catch (err) {
+      this.deps.log('warn', `compute: x86 sandbox failed on task ${request.task} of ${request.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+      return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+    }
+    if (isHostFailure(raw)) {
+      this.deps.log('warn', `compute: x86 task ${request.task} of ${request.jobId}: ${raw.ok ? '' : `${raw.code}: ${raw.message}`}`);
+      return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+    }
+    return this.report(run, x86ToTaskResult(raw));
+  }
+
   private async report(run: Run, raw: WasiTaskResult): Promise<void> {
     const result = await toRunResult(raw, run.request.outputLimits, this.deps.lie());
     if (run.cancelled) return;
     this.ran++;
-    this.deps.complete(run.request.key, result);
+    this.deps.complete(run.request, result);
   }
 
   private giveBack(run: Run, code: string): void {

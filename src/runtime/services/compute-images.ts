@@ -3,13 +3,15 @@
  * jobs need them; a host's fetched images, in a byte-bounded LRU cache — memory only for now) and the fetcher
  * that pulls a missing image from a peer in chunks over the `images` frames (wire/images.ts), verifies its
  * sha256 and caches it. It also serves `get` requests from its store, so any holder can hand an image on.
+ * A WASI job declares its image's size; an x86 domain names its images by hash only, so their size is taken
+ * from the holder's first chunk, bounded by MAX_IMAGE_BYTES.
  */
 import type { PeerId } from '../../core/ids.ts';
 import { bytesToHex } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
 import { encodeFrame } from '../../wire/frame.ts';
 import {
-  IMAGE_CHUNK_BYTES, IMAGES_PROTOCOL, IMAGES_WIRE_VERSION as V, type ImageChunkMessage, type ImagesMessage,
+  IMAGE_CHUNK_BYTES, IMAGES_PROTOCOL, IMAGES_WIRE_VERSION as V, MAX_IMAGE_BYTES, type ImageChunkMessage, type ImagesMessage,
 } from '../../wire/images.ts';
 
 export const ImageErrors = {
@@ -82,7 +84,8 @@ export interface ImageFetcherDeps {
 interface Fetch {
   readonly sha256: string;
   readonly from: PeerId;
-  readonly buffer: Uint8Array;
+  /** Null until the first chunk tells the size (an image fetched without a declared size). */
+  buffer: Uint8Array | null;
   received: number;
   lastActivity: number;
   /** A `get` could not be sent (no link yet): resend on peerUp. */
@@ -100,8 +103,11 @@ export class ImageFetcher {
 
   constructor(private readonly store: ImageStore, private readonly deps: ImageFetcherDeps) {}
 
-  /** The image's bytes: from the store, or fetched from `from` and verified. Rejects with a NepheleError. */
-  get(image: { readonly sha256: string; readonly size: number }, from: PeerId): Promise<Uint8Array> {
+  /**
+   * The image's bytes: from the store, or fetched from `from` and verified. `size`, when known, must match the
+   * holder's. Rejects with a NepheleError.
+   */
+  get(image: { readonly sha256: string; readonly size?: number }, from: PeerId): Promise<Uint8Array> {
     const have = this.store.get(image.sha256);
     if (have) return Promise.resolve(have);
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -111,7 +117,8 @@ export class ImageFetcher {
         return;
       }
       const fetch: Fetch = {
-        sha256: image.sha256, from, buffer: new Uint8Array(image.size), received: 0, lastActivity: this.deps.now(),
+        sha256: image.sha256, from, buffer: image.size === undefined ? null : new Uint8Array(image.size), received: 0,
+        lastActivity: this.deps.now(),
         waitingForLink: false, waiters: [{ resolve, reject }],
       };
       this.fetches.set(image.sha256, fetch);
@@ -177,26 +184,28 @@ export class ImageFetcher {
     const fetch = this.fetches.get(msg.sha256);
     // A chunk nobody asked for, or a repeat: ignore it (the holder answers each get once).
     if (!fetch || fetch.from !== from || msg.offset !== fetch.received) return;
-    if (msg.total !== fetch.buffer.byteLength) {
-      this.fail(fetch, ImageErrors.MISMATCH, `image ${msg.sha256.slice(0, 12)} is ${msg.total} bytes, the job says ${fetch.buffer.byteLength}`);
+    if (fetch.buffer === null && msg.total <= MAX_IMAGE_BYTES) fetch.buffer = new Uint8Array(msg.total);
+    const buffer = fetch.buffer;
+    if (buffer === null || msg.total !== buffer.byteLength) {
+      this.fail(fetch, ImageErrors.MISMATCH, `image ${msg.sha256.slice(0, 12)} is ${msg.total} bytes, the job says ${buffer?.byteLength ?? `at most ${MAX_IMAGE_BYTES}`}`);
       return;
     }
-    fetch.buffer.set(body, msg.offset);
+    buffer.set(body, msg.offset);
     fetch.received += body.byteLength;
     fetch.lastActivity = this.deps.now();
-    if (fetch.received < fetch.buffer.byteLength) {
+    if (fetch.received < buffer.byteLength) {
       this.request(fetch);
       return;
     }
-    void sha256Hex(fetch.buffer).then((actual) => {
+    void sha256Hex(buffer).then((actual) => {
       if (actual !== fetch.sha256) {
         this.fail(fetch, ImageErrors.MISMATCH, `bytes from ${from.slice(0, 8)} hash to ${actual.slice(0, 12)}, not ${fetch.sha256.slice(0, 12)}`);
         return;
       }
       this.fetches.delete(fetch.sha256);
-      this.store.cache(fetch.sha256, fetch.buffer);
+      this.store.cache(fetch.sha256, buffer);
       this.fetched++;
-      for (const w of fetch.waiters) w.resolve(fetch.buffer);
+      for (const w of fetch.waiters) w.resolve(buffer);
     });
   }
 

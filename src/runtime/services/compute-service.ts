@@ -3,7 +3,10 @@
  * service publishing/subscription and BOINC's k-of-n validation) running in the live node. As a submitter it
  * publishes jobs, keeps their WASI image by sha256 and serves it to hosts (`images` frames); as a host it pulls
  * task copies under its lender's limits, fetches and verifies images it lacks, runs copies in the WASI sandbox
- * and reports digested results (compute-host-runs.ts). Commands: submit, cancel, setLimits, results, testHooks.
+ * and reports digested results (compute-host-runs.ts). x86 jobs (a v86 domain named by image hashes) run the same
+ * way on hosts whose runner can run them (compute-x86.ts). When a quorum accepts a task, the submitter sends each
+ * agreeing host a `credit` notice and hosts keep a ledger of accepted CPU-seconds (compute-credit.ts, issue #6).
+ * Commands: submit, cancel, setLimits, results, setPartner, testHooks.
  *
  * Test hook (off by default): `testHooks {lie: true}` makes this node corrupt the stdout of every task it runs
  * (a host "patched to lie"); the portal sends it when opened with `?lie=1`. It exists for the quorum test only.
@@ -15,14 +18,22 @@ import { Scheduler, type SchedulerOptions } from '../../protocols/scheduler/sche
 import type { HostCapabilities, LenderLimits } from '../../protocols/scheduler/host-match.ts';
 import { decodeSchedulerMessage, SCHEDULER_WIRE_VERSION, type SchedulerMessage } from '../../wire/scheduler.ts';
 import { decodeImagesMessage, IMAGES_PROTOCOL } from '../../wire/images.ts';
+import { parseJobSpec, type JobImage } from '../../protocols/scheduler/job-model.ts';
 import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.ts';
 import type { ProtocolSlot } from '../protocol-host.ts';
+import { runnerAvailable, runnerKinds, type GuestKind } from '../job-service.ts';
 import { ImageFetcher, ImageStore, sha256Hex } from './compute-images.ts';
 import { HostRuns } from './compute-host-runs.ts';
 import { corruptStdout } from './compute-result.ts';
-import { checkModule, ComputeCommandErrors, jobArgs, limitsArgs, parseArgs, submitArgs, testHookArgs } from './compute-commands.ts';
+import {
+  checkModule, checkOrigin, ComputeCommandErrors, jobArgs, limitsArgs, parseArgs, partnerArgs, submitArgs, testHookArgs,
+} from './compute-commands.ts';
 import { jobView, taskResults, type JobRecord } from './compute-views.ts';
 import { COMPUTE_SERVICE, type ComputeSnapshot, type ComputeTaskResult } from './compute-types.ts';
+import { CREDIT_PROTOCOL, decodeCreditNotice } from './compute-credit-wire.ts';
+import { defaultCreditStore, type CreditStore } from './compute-credit-store.ts';
+import { CreditDesk } from './compute-credit-desk.ts';
+import { x86JobHashes } from './compute-x86.ts';
 
 export interface ComputeServiceOptions {
   /** What this node offers as a host; detected from the platform by default (detectCapabilities). */
@@ -30,6 +41,8 @@ export interface ComputeServiceOptions {
   /** The lender's limits at start; default 2 concurrent tasks, 100 % CPU, not paused. */
   readonly limits?: LenderLimits;
   readonly scheduler?: Omit<SchedulerOptions, 'view' | 'capabilities' | 'limits'>;
+  /** Where the credit ledger persists; default IndexedDB where it exists, else nowhere (defaultCreditStore). */
+  readonly creditStore?: (self: PeerId) => CreditStore | null;
 }
 
 export const DEFAULT_COMPUTE_LIMITS: LenderLimits = { maxConcurrentTasks: 2, cpuCapPercent: 100, paused: false };
@@ -37,6 +50,8 @@ export const DEFAULT_COMPUTE_LIMITS: LenderLimits = { maxConcurrentTasks: 2, cpu
 const MAX_KEPT_JOBS = 50;
 /** The newest jobs whose task lists the snapshot carries. */
 const JOBS_WITH_TASKS_IN_SNAPSHOT = 5;
+/** A runner that does not answer whether it can take tasks within this long is asked again next tick. */
+const RUNNER_PROBE_TIMEOUT_MS = 5_000;
 
 /** Cores from navigator.hardwareConcurrency, RAM from navigator.deviceMemory where the platform has them. */
 export function detectCapabilities(): HostCapabilities {
@@ -59,14 +74,18 @@ export function computeService(options: ComputeServiceOptions = {}): ServiceFact
 export class ComputeService implements NodeService {
   readonly name = COMPUTE_SERVICE;
   readonly slots: readonly ProtocolSlot<any>[];
-  readonly frameProtocols = [IMAGES_PROTOCOL] as const;
+  readonly frameProtocols = [IMAGES_PROTOCOL, CREDIT_PROTOCOL] as const;
   private readonly scheduler: Scheduler;
   private readonly capabilities: HostCapabilities;
   private readonly store = new ImageStore();
   private readonly fetcher: ImageFetcher;
   private readonly runs: HostRuns;
   private readonly jobs = new Map<string, JobRecord>();
-  private canHost = false;
+  private readonly credit: CreditDesk;
+  private hostKinds: readonly GuestKind[] | null = null;
+  private lastKinds: readonly GuestKind[] = ['wasi'];
+  private lastAvailable = true;
+  private probing = false;
   private lying = false;
   private drainQueued = false;
 
@@ -76,7 +95,10 @@ export class ComputeService implements NodeService {
     this.fetcher = new ImageFetcher(this.store, deps);
     this.runs = new HostRuns({
       self: deps.self, now: deps.now, runner: deps.runner, fetcher: this.fetcher, log: deps.log, changed: deps.changed,
-      complete: (key, result) => this.schedule((ctx) => this.scheduler.completeRun(ctx, key, result)),
+      complete: (request, result) => {
+        this.credit.reported(request);
+        this.schedule((ctx) => this.scheduler.completeRun(ctx, request.key, result));
+      },
       abandon: (key, code) => this.schedule((ctx) => this.scheduler.abandonRun(ctx, key, code)),
       lie: () => (this.lying ? (stdout: string) => corruptStdout(stdout, deps.self) : null),
     });
@@ -96,10 +118,16 @@ export class ComputeService implements NodeService {
         onPeerDown: (ctx, peer) => after(scheduler.onPeerDown(ctx, peer)),
       },
     }];
+    this.credit = new CreditDesk(deps, (options.creditStore ?? defaultCreditStore)(deps.self));
     this.updateHosting();
   }
 
   onFrame(from: PeerId, envelope: { readonly p: string; readonly v: number; readonly m: unknown }, body: Uint8Array): void {
+    if (envelope.p === CREDIT_PROTOCOL) {
+      const notice = decodeCreditNotice(envelope.v, envelope.m, body);
+      if (!notice.ok) throw new NepheleError(notice.code, notice.reason);
+      return this.credit.onNotice(from, notice.value);
+    }
     const msg = decodeImagesMessage(envelope.v, envelope.m, body);
     if (!msg.ok) throw new NepheleError(msg.code, msg.reason);
     this.fetcher.onMessage(from, msg.value, body);
@@ -112,6 +140,7 @@ export class ComputeService implements NodeService {
 
   peerUp(peer: PeerId): void {
     this.fetcher.peerUp(peer);
+    this.credit.peerUp(peer);
   }
 
   peerDown(peer: PeerId): void {
@@ -120,7 +149,7 @@ export class ComputeService implements NodeService {
 
   localValues(): Readonly<Record<string, number>> {
     const limit = this.scheduler.limits.paused ? 0 : this.scheduler.limits.maxConcurrentTasks;
-    return { load: limit > 0 ? this.runs.active() / limit : 1 };
+    return { load: limit > 0 ? this.runs.active() / limit : 1, ...this.credit.localValues() };
   }
 
   async command(command: string, args: unknown): Promise<unknown> {
@@ -143,6 +172,10 @@ export class ComputeService implements NodeService {
       case 'results': {
         const { jobId } = parseArgs(jobArgs, command, args);
         return this.results(jobId);
+      }
+      case 'setPartner': {
+        const { origin } = parseArgs(partnerArgs, command, args);
+        return { partner: this.credit.setPartner(origin === null ? null : checkOrigin(origin)) };
       }
       case 'testHooks': {
         this.lying = parseArgs(testHookArgs, command, args).lie;
@@ -172,6 +205,8 @@ export class ComputeService implements NodeService {
         imagesServed: this.fetcher.served, imagesCached: this.store.stats().cached,
       },
       lying: this.lying,
+      kinds: this.hostKinds ?? [],
+      credit: this.credit.view(),
     };
   }
 
@@ -181,14 +216,34 @@ export class ComputeService implements NodeService {
   }
 
   private async submit(args: unknown): Promise<{ jobId: string }> {
-    const { spec, image } = parseArgs(submitArgs, 'submit', args);
+    const { spec, image, files } = parseArgs(submitArgs, 'submit', args);
+    if ((spec.image as { kind?: unknown } | undefined)?.kind === 'x86') return this.submitX86(spec, files ?? []);
+    if (!image) throw new NepheleError(ComputeCommandErrors.NO_MODULE, 'choose a .wasm module to run');
     checkModule(image);
     const sha256 = await sha256Hex(image);
     const declared = spec.image as { sha256?: unknown } | undefined;
     if (declared !== undefined && declared.sha256 !== sha256) {
       throw new NepheleError(ComputeCommandErrors.IMAGE_MISMATCH, 'spec.image.sha256 is not the hash of the module bytes');
     }
-    const full = { ...spec, image: { kind: 'wasi', sha256, size: image.byteLength } };
+    return this.publish({ ...spec, image: { kind: 'wasi', sha256, size: image.byteLength } }, new Map([[sha256, image]]));
+  }
+
+  /** An x86 job: every image its domain and tasks name must be among `files`; this node serves them. */
+  private async submitX86(spec: Record<string, unknown>, files: readonly Uint8Array[]): Promise<{ jobId: string }> {
+    const parsed = parseJobSpec(spec);
+    if (!parsed.ok) throw new NepheleError(parsed.code, parsed.reason);
+    const byHash = new Map<string, Uint8Array>();
+    for (const file of files) byHash.set(await sha256Hex(file), file);
+    const needed = new Map<string, Uint8Array>();
+    for (const hash of x86JobHashes(parsed.value.image as Extract<JobImage, { kind: 'x86' }>, parsed.value.tasks)) {
+      const bytes = byHash.get(hash);
+      if (!bytes) throw new NepheleError(ComputeCommandErrors.IMAGE_MISSING, `the job names image ${hash.slice(0, 12)}… but no file given hashes to it`);
+      needed.set(hash, bytes);
+    }
+    return this.publish(spec, needed);
+  }
+
+  private publish(full: Record<string, unknown>, images: ReadonlyMap<string, Uint8Array>): { jobId: string } {
     let submitted: ReturnType<Scheduler['submit']> | null = null;
     this.deps.run('scheduler', (ctx) => {
       submitted = this.scheduler.submit(ctx, full);
@@ -198,13 +253,13 @@ export class ComputeService implements NodeService {
     if (!s) throw new NepheleError('E_SUBMIT_FAILED', 'the scheduler did not take the job');
     if (!s.ok) throw new NepheleError(s.code, s.reason);
     const parsed = this.scheduler.jobSpec(s.jobId)!;
-    this.store.pin(sha256, image.slice());
+    for (const [hash, bytes] of images) this.store.pin(hash, bytes.slice());
     this.jobs.set(s.jobId, {
-      jobId: s.jobId, name: parsed.name ?? 'job', submittedAt: this.deps.now(), sha256, redundancy: parsed.redundancy,
-      outcomes: new Map(),
+      jobId: s.jobId, name: parsed.name ?? 'job', submittedAt: this.deps.now(), images: [...images.keys()],
+      redundancy: parsed.redundancy, outcomes: new Map(),
     });
     this.trimJobs();
-    this.deps.log('info', `compute: published job ${s.jobId} (${parsed.tasks.length} tasks, ${parsed.redundancy.k}-of-${parsed.redundancy.n})`);
+    this.deps.log('info', `compute: published ${parsed.image.kind} job ${s.jobId} (${parsed.tasks.length} tasks, ${parsed.redundancy.k}-of-${parsed.redundancy.n})`);
     this.deps.changed();
     return { jobId: s.jobId };
   }
@@ -235,17 +290,47 @@ export class ComputeService implements NodeService {
     for (const key of this.scheduler.takeCancelledRuns()) this.runs.cancel(key);
     for (const request of this.scheduler.takeRunRequests()) this.runs.start(request);
     const outcomes = this.scheduler.takeOutcomes();
-    for (const o of outcomes) this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
+    for (const o of outcomes) {
+      this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
+      this.credit.grant(o);
+    }
     if (outcomes.length > 0) this.deps.changed();
   }
 
-  /** A node lends only while one of its tabs (or its process) can start a sandbox. */
+  /**
+   * A node lends only while one of its tabs (or its process) can start a sandbox that is taking tasks, and
+   * advertises the guest kinds that runner can run. The runner answers asynchronously (through comlink in the
+   * browser), so the last answer stands until the next one.
+   */
   private updateHosting(): void {
-    const canHost = this.deps.runner() !== null;
-    if (canHost === this.canHost) return;
-    this.canHost = canHost;
-    this.scheduler.setCapabilities(canHost ? this.capabilities : null);
+    const runner = this.deps.runner();
+    if (!runner) return this.setHosting(null);
+    if (this.hostKinds === null && !this.probing && this.lastAvailable) this.setHosting(this.lastKinds);
+    if (this.probing) return;
+    this.probing = true;
+    const probe = Promise.all([runnerKinds(runner), runnerAvailable(runner)]);
+    void withTimeout(probe, RUNNER_PROBE_TIMEOUT_MS).then((answer) => {
+      this.probing = false;
+      if (!answer || this.deps.runner() === null) return;
+      const [kinds, available] = answer;
+      this.lastKinds = kinds;
+      this.lastAvailable = available;
+      this.setHosting(available ? kinds : null);
+    });
+  }
+
+  private setHosting(kinds: readonly GuestKind[] | null): void {
+    const same = kinds === null || this.hostKinds === null
+      ? kinds === this.hostKinds
+      : kinds.length === this.hostKinds.length && kinds.every((k) => this.hostKinds!.includes(k));
+    if (same) return;
+    this.hostKinds = kinds;
+    this.scheduler.setCapabilities(kinds ? { ...this.capabilities, kinds } : null);
     this.deps.changed();
+  }
+
+  private get canHost(): boolean {
+    return this.hostKinds !== null;
   }
 
   private limitsView(): ComputeSnapshot['limits'] {
@@ -258,7 +343,18 @@ export class ComputeService implements NodeService {
       if (this.jobs.size <= MAX_KEPT_JOBS) break;
       if (!this.scheduler.forgetJob(jobId)) continue;
       this.jobs.delete(jobId);
-      this.store.unpin(record.sha256);
+      for (const hash of record.images) this.store.unpin(hash);
     }
   }
+}
+
+/** The answer of `work`, or null if it takes longer than `ms` (a closed tab's comlink call never settles). */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  return new Promise<T | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      () => { clearTimeout(timer); resolve(null); },
+    );
+  });
 }

@@ -53,6 +53,21 @@ export interface ComputeLimits {
   readonly paused: boolean;
 }
 
+/** Credit for accepted work (compute-credit.ts), seconds of task time. */
+export interface ComputeCredit {
+  /** Seconds this node ran for others that their quorums accepted. */
+  readonly creditSeconds: number;
+  readonly tasksAccepted: number;
+  /** Credit notices this node sent as a submitter to hosts whose results it accepted. */
+  readonly noticesSent: number;
+  /** The partner site this node lends for (set by the widget), or null. */
+  readonly partner: string | null;
+  /** Credit earned here per partner origin, seconds. */
+  readonly partners: readonly { readonly origin: string; readonly seconds: number; readonly cloudSeconds: number | null }[];
+  /** All credit in the cloud, seconds (cloud-wide mean × estimated size), null before aggregation reports. */
+  readonly cloudCreditSeconds: number | null;
+}
+
 export interface ComputeSnapshot {
   readonly limits: ComputeLimits;
   readonly capabilities: { readonly cores: number; readonly ramMB: number; readonly gpuMemoryMB: number; readonly diskMB: number };
@@ -68,6 +83,9 @@ export interface ComputeSnapshot {
   };
   /** Test hook on: this node corrupts the stdout of tasks it runs (see compute-service.ts). */
   readonly lying: boolean;
+  /** Guest kinds this node advertises as a host. */
+  readonly kinds: readonly ('wasi' | 'x86')[];
+  readonly credit: ComputeCredit;
 }
 
 /** One task's agreed result, as the `results` command returns it (and the panel downloads as JSON). */

@@ -13,7 +13,8 @@ export interface JobRecord {
   readonly jobId: string;
   readonly name: string;
   readonly submittedAt: number;
-  readonly sha256: string;
+  /** Images this node pinned for the job (unpinned when the job is forgotten). */
+  readonly images: readonly string[];
   readonly redundancy: { readonly n: number; readonly k: number };
   readonly outcomes: Map<number, TaskOutcome>;
 }

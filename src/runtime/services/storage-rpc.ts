@@ -10,7 +10,8 @@ import { NepheleError } from '../../core/errors.ts';
 import { encodeFrame } from '../../wire/frame.ts';
 import { decodeStorageMessage, STORAGE_PROTOCOL, STORAGE_WIRE_VERSION, type StorageMessage } from '../../wire/storage.ts';
 
-type Request = Extract<StorageMessage, { t: 'put' | 'get' | 'locate' | 'has' | 'handover' }>;
+const REQUESTS = ['put', 'get', 'locate', 'has', 'handover', 'nlock', 'nput', 'ncommit', 'nrelease', 'nsync', 'nlocate', 'nget'] as const;
+type Request = Extract<StorageMessage, { t: (typeof REQUESTS)[number] }>;
 type Answer = Exclude<StorageMessage, Request>;
 type Unnumbered<T> = T extends unknown ? Omit<T, 'req'> : never;
 export type OutgoingRequest = Unnumbered<Request>;
@@ -35,9 +36,14 @@ interface Pending {
   readonly resolve: (reply: Reply) => void;
   readonly reject: (err: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
+  readonly sentAt: number;
+  /** Only requests and answers without a body are round-trip samples (a chunk's transfer time is not). */
+  readonly sample: boolean;
 }
 
-const REQUEST_TYPES = new Set<string>(['put', 'get', 'locate', 'has', 'handover']);
+const REQUEST_TYPES = new Set<string>(REQUESTS);
+/** Weight of a new sample in the round-trip average. */
+const RTT_WEIGHT = 0.3;
 
 export class StorageRpc {
   private nextReq = 1;
@@ -45,6 +51,8 @@ export class StorageRpc {
   /** Frames waiting for a link to open, by peer. */
   private readonly waitingLink = new Map<PeerId, Uint8Array[]>();
   rejected = 0;
+  /** Smoothed round-trip time per peer (ms), from small requests. */
+  private readonly rtts = new Map<PeerId, number>();
 
   constructor(private readonly deps: RpcDeps) {}
 
@@ -53,7 +61,7 @@ export class StorageRpc {
     const key = `${to}:${req}`;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(key, new NepheleError('E_STORAGE_TIMEOUT', `${msg.t} to ${to.slice(0, 8)} unanswered in ${this.deps.timeoutMs} ms`)), this.deps.timeoutMs);
-      this.pending.set(key, { peer: to, resolve, reject, timer });
+      this.pending.set(key, { peer: to, resolve, reject, timer, sentAt: performance.now(), sample: !body || body.byteLength === 0 });
       this.send(to, encodeFrame({ p: STORAGE_PROTOCOL, v: STORAGE_WIRE_VERSION, m: { ...msg, req } }, body));
     });
   }
@@ -72,8 +80,19 @@ export class StorageRpc {
     if (!p) return;
     this.pending.delete(key);
     clearTimeout(p.timer);
+    if (p.sample && body.byteLength === 0) this.recordRtt(from, performance.now() - p.sentAt);
     if (msg.t === 'error') p.reject(new NepheleError(msg.code, `${from.slice(0, 8)}: ${msg.message}`));
     else p.resolve({ msg, body });
+  }
+
+  /** The measured round trip to `peer` in ms, or undefined before any sample. */
+  rttOf(peer: PeerId): number | undefined {
+    return this.rtts.get(peer);
+  }
+
+  private recordRtt(peer: PeerId, ms: number): void {
+    const prev = this.rtts.get(peer);
+    this.rtts.set(peer, prev === undefined ? ms : prev + RTT_WEIGHT * (ms - prev));
   }
 
   peerUp(peer: PeerId): void {

@@ -6,7 +6,11 @@
  * re-replicates when its ring neighbourhood changes, and answers the portal's commands:
  *
  *   put {name, bytes} → {link}        get {link} → {name, bytes}        setQuota {bytes}
- *   leave {} → {handedOver}           setFaults {corruptServed}  (test hook: serve corrupted chunks; off by default)
+ *   leave {} → {handedOver}           setFaults {corruptServed?, stallNamedWrites?, ignoreNamedSyncs?}  (test hooks)
+ *   write {name, bytes} → {name, version, replicas}     read {name} → {name, version, bytes, from}
+ *   probeLookups {count} → {ms[]}  (Chord lookups of random keys, timed: the storage bench's latency figure)
+ *
+ * `write`/`read` are mutable named objects on a versioned replica chain (storage-named.ts).
  */
 import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
@@ -19,6 +23,8 @@ import { StorageRing } from './storage-ring.ts';
 import { StorageRpc, type OutgoingAnswer, type OutgoingRequest, type Reply } from './storage-rpc.ts';
 import { FileTransfers, messageOf } from './storage-files.ts';
 import { Replicator } from './storage-replication.ts';
+import { NamedObjects, type NamedRequest } from './storage-named.ts';
+import { MAX_NAMED_OBJECT_BYTES, MAX_OBJECT_NAME } from '../../wire/storage.ts';
 import { DEFAULT_QUOTA_BYTES, QuotaChunkStore } from './storage-quota.ts';
 import { STORAGE_SERVICE, type StorageSnapshot, type StoredFile, type TransferProgress } from './storage-types.ts';
 
@@ -31,6 +37,8 @@ export interface StorageServiceOptions {
   readonly requestTimeoutMs?: number;
   /** Node ticks between full re-replication passes. */
   readonly fullPassTicks?: number;
+  /** A named object's write lock held longer than this is broken (default 10 s, at most half the request timeout). */
+  readonly namedLockTimeoutMs?: number;
 }
 
 const MAX_KEPT = 50;
@@ -39,7 +47,10 @@ const MAX_BAD_SENDERS = 20;
 const putArgs = z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }).strict();
 const getArgs = z.object({ link: z.string().max(400) }).strict();
 const quotaArgs = z.object({ bytes: z.number().finite().min(0).max(2 ** 50) }).strict();
-const faultArgs = z.object({ corruptServed: z.boolean() }).strict();
+const faultArgs = z.object({ corruptServed: z.boolean().optional(), stallNamedWrites: z.boolean().optional(), ignoreNamedSyncs: z.boolean().optional() }).strict();
+const writeArgs = z.object({ name: z.string().min(1).max(MAX_OBJECT_NAME), bytes: z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_NAMED_OBJECT_BYTES, 'a named object holds at most 1 MiB') }).strict();
+const readArgs = z.object({ name: z.string().min(1).max(MAX_OBJECT_NAME) }).strict();
+const probeArgs = z.object({ count: z.number().int().min(1).max(1000) }).strict();
 
 export function storageService(options: StorageServiceOptions): ServiceFactory {
   return (deps) => new StorageService(deps, options);
@@ -54,6 +65,7 @@ class StorageService implements NodeService {
   private readonly rpc: StorageRpc;
   private readonly files: FileTransfers;
   private readonly replicator: Replicator;
+  private readonly named: NamedObjects;
   private readonly replicas: number;
   private readonly uploads = new Map<string, StoredFile>();
   private readonly downloads = new Map<string, TransferProgress>();
@@ -87,6 +99,15 @@ class StorageService implements NodeService {
       neighbours: () => ({ predecessor: this.ring.predecessor(), successors: this.ring.successors() }),
       fullPassTicks: options.fullPassTicks ?? 30,
     });
+    this.named = new NamedObjects({
+      self: deps.self, ask, log: deps.log, now: deps.now, changed: deps.changed,
+      lookup: (key) => this.ring.lookup(key),
+      replicaSet: () => replicaHolders(deps.self, this.ring.successors(), this.replicas),
+      rttOf: (peer) => this.rpc.rttOf(peer),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      // A commit answers once the lock unlocks or breaks, so the lock must break well inside a request's timeout.
+      lockTimeoutMs: options.namedLockTimeoutMs ?? Math.min(10_000, (options.requestTimeoutMs ?? 20_000) / 2),
+    });
     this.refreshUsage();
   }
 
@@ -96,6 +117,7 @@ class StorageService implements NodeService {
 
   tick(): void {
     this.replicator.tick();
+    this.named.tick();
   }
 
   peerUp(peer: PeerId): void {
@@ -117,6 +139,7 @@ class StorageService implements NodeService {
       uploads: [...this.uploads.values()].reverse(), downloads: [...this.downloads.values()].reverse(),
       refusedChunks: this.refusedChunks, badSenders: [...this.badSenders],
       copiesPushed: this.replicator.copiesPushed, lastRepairAt: this.replicator.lastPassAt, corruptServed: this.corruptServed,
+      named: this.named.snapshot(),
     };
   }
 
@@ -134,11 +157,23 @@ class StorageService implements NodeService {
         return { quotaBytes: this.store.quotaBytes };
       case 'leave':
         return { handedOver: await this.replicator.handOver() };
-      case 'setFaults':
-        this.corruptServed = parse(faultArgs, args).corruptServed;
-        this.deps.log('warn', `storage test hook: corrupting served chunks is ${this.corruptServed ? 'ON' : 'off'}`);
+      case 'setFaults': {
+        const faults = parse(faultArgs, args);
+        this.corruptServed = faults.corruptServed ?? this.corruptServed;
+        this.named.stallWrites = faults.stallNamedWrites ?? this.named.stallWrites;
+        this.named.ignoreSyncs = faults.ignoreNamedSyncs ?? this.named.ignoreSyncs;
+        this.deps.log('warn', `storage test hooks: corrupt served chunks ${this.corruptServed ? 'ON' : 'off'}, stall named writes ${this.named.stallWrites ? 'ON' : 'off'}, ignore named syncs ${this.named.ignoreSyncs ? 'ON' : 'off'}`);
         this.deps.changed();
-        return { corruptServed: this.corruptServed };
+        return { corruptServed: this.corruptServed, stallNamedWrites: this.named.stallWrites, ignoreNamedSyncs: this.named.ignoreSyncs };
+      }
+      case 'write': {
+        const { name, bytes } = parse(writeArgs, args);
+        return this.named.write(name, bytes);
+      }
+      case 'read':
+        return this.named.read(parse(readArgs, args).name);
+      case 'probeLookups':
+        return { ms: await this.probeLookups(parse(probeArgs, args).count) };
       default:
         throw new NepheleError('E_UNKNOWN_COMMAND', `storage has no command "${command}"`);
     }
@@ -203,6 +238,8 @@ class StorageService implements NodeService {
     switch (msg.t) {
       case 'put':
       case 'handover': {
+        // The owner's copies go out while it stores its own (successors verify the hash themselves).
+        const copies = msg.t === 'put' && msg.replicate ? this.replicate(msg.chunk, body) : Promise.resolve([]);
         let stored = false;
         let full: unknown = null;
         try {
@@ -214,7 +251,7 @@ class StorageService implements NodeService {
         }
         this.refreshUsage();
         const holders = stored ? [this.deps.self] : [];
-        if (msg.t === 'put' && msg.replicate) holders.push(...(await this.replicate(msg.chunk, body)));
+        holders.push(...(await copies));
         if (holders.length === 0) throw full ?? new NepheleError('E_STORAGE_PUT_FAILED', 'no replica could be stored');
         return { msg: { t: 'stored', chunk: msg.chunk, holders } };
       }
@@ -231,6 +268,8 @@ class StorageService implements NodeService {
         for (const chunk of msg.chunks) if (await this.store.has(chunk)) held.push(chunk);
         return { msg: { t: 'have', chunks: held } };
       }
+      default:
+        return this.named.serve(from, msg satisfies NamedRequest, body);
     }
   }
 
@@ -239,6 +278,17 @@ class StorageService implements NodeService {
     const targets = replicaHolders(this.deps.self, this.ring.successors(), this.replicas).filter((p) => p !== this.deps.self);
     const results = await Promise.allSettled(targets.map((to) => this.rpc.request(to, { t: 'put', chunk, replicate: false }, bytes)));
     return targets.filter((_, i) => results[i]!.status === 'fulfilled');
+  }
+
+  private async probeLookups(count: number): Promise<number[]> {
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = Array.from({ length: 20 }, () => this.deps.rng.int(256).toString(16).padStart(2, '0')).join('');
+      const t0 = performance.now();
+      await this.ring.lookup(key);
+      ms.push(performance.now() - t0);
+    }
+    return ms;
   }
 
   private onBadChunk(from: PeerId, chunk: string): void {

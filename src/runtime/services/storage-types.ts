@@ -41,4 +41,21 @@ export interface StorageSnapshot {
   readonly lastRepairAt: number | null;
   /** Test hook: this node corrupts the chunks it serves (off unless switched on). */
   readonly corruptServed: boolean;
+  /** Mutable named objects: keys this node indexes and versions it holds (absent in older snapshots). */
+  readonly named?: NamedSnapshot;
+}
+
+/** A named object as its index node sees it: the chain's version, lock, replica pointers and who wrote what. */
+export interface IndexedObject {
+  readonly name: string;
+  readonly version: number;
+  readonly lockHolder: string | null;
+  readonly waiting: number;
+  readonly replicas: readonly { readonly holder: string; readonly version: number }[];
+  readonly history: readonly { readonly version: number; readonly writer: string }[];
+}
+
+export interface NamedSnapshot {
+  readonly indexed: readonly IndexedObject[];
+  readonly held: readonly { readonly name: string; readonly version: number; readonly size: number }[];
 }

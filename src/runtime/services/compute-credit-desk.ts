@@ -1,0 +1,115 @@
+/**
+ * The compute service's credit at run time (issue #6): the ledger (compute-credit.ts), its persistence, and the
+ * notices. As a submitter, for each task its quorum accepted it sends every agreeing host a `credit` notice
+ * (queued until a link comes up if there is none); suspects get nothing. As a host, it remembers the tasks it
+ * reported and credits a notice only from the peer it ran that task for. Its snapshot part reports the node's
+ * credit and the cloud totals (cloud-wide mean × estimated size).
+ */
+import type { PeerId } from '../../core/ids.ts';
+import type { RunRequest, TaskOutcome } from '../../protocols/scheduler/types.ts';
+import type { ServiceDeps } from '../node-service.ts';
+import { CREDIT_VALUE, CreditLedger, partnerValueName } from './compute-credit.ts';
+import { CoalescedWriter, type CreditStore } from './compute-credit-store.ts';
+import { CREDIT_WIRE_VERSION, encodeCreditNotice, type CreditNotice } from './compute-credit-wire.ts';
+import type { ComputeCredit } from './compute-types.ts';
+
+/** Credit notices kept for a peer without a link, sent when it comes up. */
+const MAX_QUEUED_NOTICES = 256;
+/** Peers with queued notices at most (the oldest queue is dropped beyond). */
+const MAX_QUEUED_PEERS = 256;
+
+type Deps = Pick<ServiceDeps, 'self' | 'sendFrame' | 'connect' | 'log' | 'changed' | 'averages' | 'estimatedSize'>;
+
+export class CreditDesk {
+  private readonly ledger = new CreditLedger();
+  private readonly writer: CoalescedWriter | null;
+  private readonly queued = new Map<PeerId, Uint8Array[]>();
+  private noticesSent = 0;
+
+  constructor(private readonly deps: Deps, store: CreditStore | null) {
+    this.writer = store ? new CoalescedWriter(store, (err) => deps.log('warn', `compute: could not save credit: ${String(err)}`)) : null;
+    store?.load().then((saved) => {
+      if (saved !== undefined && !this.ledger.restore(saved)) deps.log('warn', 'compute: the saved credit ledger is not valid; starting from zero');
+      deps.changed();
+    }, (err: unknown) => deps.log('warn', `compute: could not read saved credit: ${String(err)}`));
+  }
+
+  /** This host reported a result for `request`: its submitter may credit it later. */
+  reported(request: RunRequest): void {
+    this.ledger.reported(request.submitter, request.jobId, request.task, request.timeLimitMs);
+  }
+
+  /** Tells each host whose result the quorum accepted that it earned the task's time (suspects get nothing). */
+  grant(o: TaskOutcome): void {
+    if (o.status !== 'accepted') return;
+    const durationMs = o.result?.durationMs ?? 0;
+    for (const host of new Set(o.agreeing)) {
+      if (host === this.deps.self) {
+        this.onNotice(host, { v: CREDIT_WIRE_VERSION, t: 'credit', jobId: o.jobId, task: o.task, durationMs: Math.round(durationMs) });
+      } else {
+        this.send(host, encodeCreditNotice(o.jobId, o.task, durationMs));
+      }
+    }
+  }
+
+  onNotice(from: PeerId, notice: CreditNotice): void {
+    const verdict = this.ledger.onNotice(from, notice);
+    if (!verdict.ok) {
+      this.deps.log('warn', `compute: ignored a credit notice from ${from.slice(0, 8)} for task ${notice.task} of ${notice.jobId}: ${verdict.code}`);
+      return;
+    }
+    this.save();
+    this.deps.changed();
+  }
+
+  peerUp(peer: PeerId): void {
+    const queue = this.queued.get(peer);
+    this.queued.delete(peer);
+    for (const frame of queue ?? []) this.send(peer, frame);
+  }
+
+  setPartner(origin: string | null): string | null {
+    this.ledger.setPartner(origin);
+    this.save();
+    this.deps.changed();
+    return this.ledger.partner;
+  }
+
+  localValues(): Record<string, number> {
+    return this.ledger.localValues();
+  }
+
+  view(): ComputeCredit {
+    const averages = this.deps.averages();
+    const size = this.deps.estimatedSize();
+    const total = (name: string): number | null => {
+      const mean = averages?.get(name);
+      return mean === undefined || size === null ? null : Math.round(mean * size * 10) / 10;
+    };
+    return {
+      creditSeconds: Math.round(this.ledger.creditSeconds * 1000) / 1000, tasksAccepted: this.ledger.accepted,
+      noticesSent: this.noticesSent, partner: this.ledger.partner,
+      partners: [...this.ledger.partners()].map(([origin, seconds]) => ({ origin, seconds, cloudSeconds: total(partnerValueName(origin)) })),
+      cloudCreditSeconds: total(CREDIT_VALUE),
+    };
+  }
+
+  private send(host: PeerId, frame: Uint8Array): void {
+    if (this.deps.sendFrame(host, frame)) {
+      this.noticesSent++;
+      return;
+    }
+    const queue = this.queued.get(host) ?? [];
+    if (queue.length < MAX_QUEUED_NOTICES) queue.push(frame);
+    this.queued.set(host, queue);
+    for (const oldest of this.queued.keys()) {
+      if (this.queued.size <= MAX_QUEUED_PEERS) break;
+      this.queued.delete(oldest);
+    }
+    this.deps.connect(host);
+  }
+
+  private save(): void {
+    this.writer?.write(this.ledger.state());
+  }
+}

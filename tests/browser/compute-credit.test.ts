@@ -1,0 +1,61 @@
+/**
+ * Credit for accepted work in real Chromium (issue #6): four browser peers, one "patched to lie" (`?lie=1`). A
+ * 2-of-3 job published from one peer runs on the other three; the quorum accepts the honest results, so the honest
+ * hosts' credit grows by the tasks they ran, while the liar — which ran every task too — earns nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPeer, startCloudServer, viewPeers, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+
+let server: CloudServer;
+let browser: Browser;
+let submitter: PeerTab;
+let honest: PeerTab[] = [];
+let liar: PeerTab;
+
+beforeAll(async () => {
+  server = await startCloudServer();
+  browser = await launchChromium();
+  const url = `${server.url}/?cloud=credit&tick=500`;
+  [submitter, liar, ...honest] = await Promise.all([
+    openPeer(browser, url), openPeer(browser, `${url}&lie=1`), openPeer(browser, url), openPeer(browser, url),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const count = async (page: Page, testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
+
+describe('credit in the live cloud', () => {
+  it('honest hosts earn credit for accepted results; the liar earns none', async () => {
+    for (const p of [submitter, liar, ...honest]) await waitUntil(async () => (await viewPeers(p.page)).length >= 1, 60_000, 'peers gossip');
+    await waitUntil(async () => (await liar.page.getByTestId('compute-lying').count()) === 1, 20_000, 'the liar shows its test hook');
+    const page = submitter.page;
+    await page.getByTestId('compute-module-select').selectOption('hello.wasm');
+    await page.getByTestId('compute-tasks').fill('c0\nc1\nc2\nc3');
+    await page.getByTestId('compute-redundancy-n').fill('3');
+    await page.getByTestId('compute-quorum-k').fill('2');
+    await page.getByTestId('compute-submit').click();
+    const note = page.getByTestId('compute-submitted');
+    await waitUntil(async () => /job [0-9a-f]{16}/.test((await note.textContent()) ?? ''), 20_000, 'job published');
+    const jobId = /job ([0-9a-f]{16})/.exec((await note.textContent()) ?? '')![1]!;
+    const job = page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
+    await waitUntil(async () => (await job.getAttribute('data-state')) === 'done', 120_000, 'quorum job done');
+    expect(await job.getByTestId('compute-suspects').textContent()).toContain(liar.peerId);
+
+    // 4 tasks × 2 agreeing honest hosts = 8 accepted results, credited to the two honest hosts.
+    await waitUntil(async () => (await count(honest[0]!.page, 'compute-tasks-accepted')) + (await count(honest[1]!.page, 'compute-tasks-accepted')) === 8,
+      20_000, 'honest hosts credited');
+    for (const h of honest) {
+      expect(await count(h.page, 'compute-tasks-accepted')).toBe(4);
+      expect(await count(h.page, 'compute-credit-seconds')).toBeGreaterThan(0);
+    }
+    expect(await count(liar.page, 'compute-ran')).toBeGreaterThan(0);
+    expect(await count(liar.page, 'compute-tasks-accepted')).toBe(0);
+    expect(await count(liar.page, 'compute-credit-seconds')).toBe(0);
+    expect(await count(submitter.page, 'compute-tasks-accepted')).toBe(0);
+  }, 200_000);
+});

@@ -1,0 +1,122 @@
+/**
+ * Credit for accepted work (issue #6), pure parts: the host's ledger credits a task only on a notice from the
+ * submitter it ran that task for, once, bounded by the task's time limit, and per partner; its persisted state
+ * is validated on restore; credit notices are validated at the wire boundary with named codes.
+ */
+import { describe, expect, it } from 'vitest';
+import { CREDIT_VALUE, CreditLedger, partnerValueName } from '../../src/runtime/services/compute-credit.ts';
+import { CREDIT_PROTOCOL, decodeCreditNotice, encodeCreditNotice, type CreditNotice } from '../../src/runtime/services/compute-credit-wire.ts';
+import { CoalescedWriter } from '../../src/runtime/services/compute-credit-store.ts';
+import type { CreditState } from '../../src/runtime/services/compute-credit.ts';
+import { decodeFrame } from '../../src/wire/frame.ts';
+import { decodeEnvelope } from '../../src/wire/envelope.ts';
+
+const SUBMITTER = 'a'.repeat(40);
+const OTHER = 'b'.repeat(40);
+const JOB = '0123456789abcdef';
+const notice = (task: number, durationMs: number): CreditNotice => ({ v: 1, t: 'credit', jobId: JOB, task, durationMs });
+
+describe('credit ledger', () => {
+  it('credits a reported task once, only from its submitter', () => {
+    const ledger = new CreditLedger();
+    expect(ledger.onNotice(SUBMITTER, notice(0, 1500))).toEqual({ ok: false, code: 'E_CREDIT_UNKNOWN_TASK' });
+    ledger.reported(SUBMITTER, JOB, 0, 10_000);
+    expect(ledger.onNotice(OTHER, notice(0, 1500))).toEqual({ ok: false, code: 'E_CREDIT_WRONG_SUBMITTER' });
+    expect(ledger.onNotice(SUBMITTER, notice(0, 1500))).toEqual({ ok: true, creditedMs: 1500 });
+    expect(ledger.onNotice(SUBMITTER, notice(0, 1500))).toEqual({ ok: false, code: 'E_CREDIT_UNKNOWN_TASK' });
+    expect(ledger.creditSeconds).toBe(1.5);
+    expect(ledger.accepted).toBe(1);
+  });
+
+  it('never credits more than the task time limit', () => {
+    const ledger = new CreditLedger();
+    ledger.reported(SUBMITTER, JOB, 3, 2000);
+    expect(ledger.onNotice(SUBMITTER, notice(3, 600_000))).toEqual({ ok: true, creditedMs: 2000 });
+  });
+
+  it('counts credit for the partner it lends for and contributes it to averaging', () => {
+    const ledger = new CreditLedger();
+    ledger.reported(SUBMITTER, JOB, 0, 10_000);
+    ledger.onNotice(SUBMITTER, notice(0, 1000));
+    ledger.setPartner('https://partner.example');
+    ledger.reported(SUBMITTER, JOB, 1, 10_000);
+    ledger.onNotice(SUBMITTER, notice(1, 2500));
+    expect(ledger.partners().get('https://partner.example')).toBe(2.5);
+    const values = ledger.localValues();
+    expect(values[CREDIT_VALUE]).toBe(3.5);
+    const key = partnerValueName('https://partner.example');
+    expect(key).toMatch(/^[a-z0-9][a-z0-9_.-]{0,31}$/);
+    expect(values[key]).toBe(2.5);
+    expect(partnerValueName('https://other.example')).not.toBe(key);
+  });
+
+  it('restores a saved state and refuses a forged one', () => {
+    const a = new CreditLedger();
+    a.setPartner('https://partner.example');
+    a.reported(SUBMITTER, JOB, 0, 10_000);
+    a.onNotice(SUBMITTER, notice(0, 4000));
+    const b = new CreditLedger();
+    expect(b.restore(JSON.parse(JSON.stringify(a.state())))).toBe(true);
+    expect(b.creditSeconds).toBe(4);
+    expect(b.accepted).toBe(1);
+    expect(b.partner).toBe('https://partner.example');
+    expect(new CreditLedger().restore({ ...a.state(), creditMs: -5 })).toBe(false);
+    expect(new CreditLedger().restore('lots')).toBe(false);
+  });
+
+  it('forgets the oldest reported tasks beyond its bound', () => {
+    const ledger = new CreditLedger();
+    for (let i = 0; i < 5000; i++) ledger.reported(SUBMITTER, JOB, i, 1000);
+    expect(ledger.onNotice(SUBMITTER, notice(0, 10)).ok).toBe(false);
+    expect(ledger.onNotice(SUBMITTER, notice(4999, 10)).ok).toBe(true);
+  });
+});
+
+describe('credit notices on the wire', () => {
+  it('round-trips through a frame and envelope', () => {
+    const frame = decodeFrame(encodeCreditNotice(JOB, 7, 1234.6));
+    expect(frame.ok).toBe(true);
+    if (!frame.ok) return;
+    const env = decodeEnvelope(frame.value.header);
+    expect(env.ok).toBe(true);
+    if (!env.ok) return;
+    expect(env.value.p).toBe(CREDIT_PROTOCOL);
+    const decoded = decodeCreditNotice(env.value.v, env.value.m, frame.value.body);
+    expect(decoded).toEqual({ ok: true, value: notice(7, 1235) });
+  });
+
+  it('rejects malformed notices with named codes', () => {
+    const empty = new Uint8Array(0);
+    expect(decodeCreditNotice(2, notice(0, 1), empty)).toMatchObject({ ok: false, code: 'E_CREDIT_VERSION' });
+    expect(decodeCreditNotice(1, notice(0, 1), new Uint8Array(3))).toMatchObject({ ok: false, code: 'E_CREDIT_BAD_BODY' });
+    expect(decodeCreditNotice(1, { ...notice(0, 1), jobId: 'x' }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(decodeCreditNotice(1, { ...notice(0, 1), durationMs: -1 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(decodeCreditNotice(1, { ...notice(0, 1), durationMs: 1e12 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(decodeCreditNotice(1, { ...notice(0, 1), extra: 1 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(decodeCreditNotice(1, null, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+  });
+});
+
+describe('coalesced credit writes', () => {
+  it('writes the newest state, one write at a time', async () => {
+    const written: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const writer = new CoalescedWriter({
+      load: async () => undefined,
+      save: async (state: CreditState) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        written.push(state.creditMs);
+        inFlight--;
+      },
+    }, () => undefined);
+    const state = (creditMs: number): CreditState => ({ v: 1, creditMs, tasksAccepted: 0, byPartnerMs: {}, partner: null });
+    for (let i = 1; i <= 5; i++) writer.write(state(i));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(maxInFlight).toBe(1);
+    expect(written.at(-1)).toBe(5);
+    expect(written.length).toBeLessThan(5);
+  });
+});
