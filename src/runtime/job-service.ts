@@ -24,7 +24,8 @@ export type GuestKind = 'wasi' | 'x86';
  * refuses the work so it goes elsewhere, instead of failing it.
  */
 export interface SandboxRunner {
-  run(spec: WasiTaskSpec, wasm: Uint8Array, name?: string): Promise<WasiTaskResult>;
+  /** `forPeer` is the peer the task runs for (shown to lenders). */
+  run(spec: WasiTaskSpec, wasm: Uint8Array, name?: string, forPeer?: PeerId): Promise<WasiTaskResult>;
   runX86?(spec: X86TaskSpec, images: X86Images): Promise<X86TaskResult>;
   kinds?(): readonly GuestKind[] | Promise<readonly GuestKind[]>;
   available?(): boolean | Promise<boolean>;
@@ -207,6 +208,7 @@ export class JobService {
           { args: msg.args, env: msg.env, stdin: msg.stdin, timeLimitMs: msg.timeLimitMs, memoryLimitMiB: msg.memoryLimitMiB },
           wasm,
           msg.name,
+          from,
         ),
         msg.timeLimitMs + SANDBOX_GRACE_MS,
       );

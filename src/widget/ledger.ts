@@ -30,8 +30,8 @@ export class ContributionLedger {
   private recent: LedgerEntry[] = [];
   private running: { name: string; forPeer: string | null } | null = null;
 
-  started(name: string): void {
-    this.running = { name, forPeer: null };
+  started(name: string, forPeer: string | null = null): void {
+    this.running = { name, forPeer: forPeer ? forPeer.slice(0, 8) : null };
   }
 
   /** Attributes the running task to the peer a snapshot's hosting list names for it. */

@@ -105,7 +105,7 @@ export async function startLending(options: {
     : budget.refusal(performance.now()));
 
   /** Runs one task under the budget, tallied in the ledger; refuses fast when paused or over the cap. */
-  const lend = async <R extends { ok: boolean; durationMs: number; code?: string }>(name: string, work: () => Promise<R>): Promise<R> => {
+  const lend = async <R extends { ok: boolean; durationMs: number; code?: string }>(name: string, work: () => Promise<R>, forPeer?: string): Promise<R> => {
     const refused = refusal();
     if (refused) {
       ledger.refused();
@@ -113,7 +113,7 @@ export async function startLending(options: {
       throw new Error(refused);
     }
     budget.begin();
-    ledger.started(name);
+    ledger.started(name, forPeer ?? null);
     emit();
     const startedAt = performance.now();
     let ranMs = 0;
@@ -133,7 +133,7 @@ export async function startLending(options: {
   };
 
   const runner: SandboxRunner = {
-    run: (spec, wasm, name) => lend(name ?? 'task', () => runWasiTaskInBrowser(spec, wasm, name)),
+    run: (spec, wasm, name, forPeer) => lend(name ?? 'task', () => runWasiTaskInBrowser(spec, wasm, name), forPeer),
     runX86: (spec, images) => lend(`x86 ${spec.domain.boot} guest`, () => runX86TaskInBrowser(spec, images)),
     kinds: () => ['wasi', 'x86'],
     available: () => refusal() === null,

@@ -119,7 +119,7 @@ export class HostRuns {
         runner.run({
           args: request.spec.args, env: request.spec.env, stdin: request.spec.stdin,
           timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB,
-        }, wasm, DEFAULT_PROGRAM_NAME),
+        }, wasm, DEFAULT_PROGRAM_NAME, request.submitter),
         request.timeLimitMs + SANDBOX_GRACE_MS,
       );
     } catch (err) {
