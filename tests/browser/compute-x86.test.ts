@@ -31,10 +31,13 @@ async function publishX86(page: Page, guest: 'x86:multiboot' | 'x86:linux', task
   await page.getByTestId('compute-module-select').selectOption(guest);
   await page.getByTestId('compute-tasks').fill(tasks);
   await page.getByTestId('compute-time-limit').fill('60');
-  await page.getByTestId('compute-submit').click();
   const note = page.getByTestId('compute-submitted');
-  await waitUntil(async () => /job [0-9a-f]{16}/.test((await note.textContent()) ?? ''), 30_000, 'x86 job published');
-  const jobId = /job ([0-9a-f]{16})/.exec((await note.textContent()) ?? '')![1]!;
+  const idIn = async (): Promise<string | null> => /job ([0-9a-f]{16})/.exec((await note.count()) > 0 ? (await note.textContent()) ?? '' : '')?.[1] ?? null;
+  const previous = await idIn();
+  await page.getByTestId('compute-submit').click();
+  // The note still names the previous job until this one is published.
+  await waitUntil(async () => { const id = await idIn(); return id !== null && id !== previous; }, 30_000, 'x86 job published');
+  const jobId = (await idIn())!;
   return page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
 }
 

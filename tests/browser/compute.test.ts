@@ -61,10 +61,13 @@ async function publish(page: Page, form: JobForm): Promise<Locator> {
   await page.getByTestId('compute-redundancy-n').fill(String(form.n ?? 1));
   await page.getByTestId('compute-quorum-k').fill(String(form.k ?? 1));
   await page.getByTestId('compute-time-limit').fill(String(form.timeLimitSeconds ?? 30));
-  await page.getByTestId('compute-submit').click();
   const note = page.getByTestId('compute-submitted');
-  await waitUntil(async () => /job [0-9a-f]{16}/.test((await note.textContent()) ?? ''), 20_000, 'job published');
-  const jobId = /job ([0-9a-f]{16})/.exec((await note.textContent()) ?? '')![1]!;
+  const idIn = async (): Promise<string | null> => /job ([0-9a-f]{16})/.exec((await note.count()) > 0 ? (await note.textContent()) ?? '' : '')?.[1] ?? null;
+  const previous = await idIn();
+  await page.getByTestId('compute-submit').click();
+  // The note still names the previous job until this one is published.
+  await waitUntil(async () => { const id = await idIn(); return id !== null && id !== previous; }, 20_000, 'job published');
+  const jobId = (await idIn())!;
   return page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
 }
 
