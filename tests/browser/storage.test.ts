@@ -80,7 +80,9 @@ describe('storage across real browser peers', () => {
 
     const heldBefore = await numberOf(reloaded.page, 'storage-chunks');
     await reloaded.page.reload();
-    await waitUntil(async () => (await numberOf(reloaded.page, 'storage-chunks')) === heldBefore, 30_000, 'chunks still held after reload');
+    expect(heldBefore).toBeGreaterThan(0);
+    // Everything held before is still held (IndexedDB); re-replication may have added more meanwhile.
+    await waitUntil(async () => (await numberOf(reloaded.page, 'storage-chunks')) >= heldBefore, 30_000, 'chunks still held after reload');
 
     for (const bad of [bad1, bad2]) {
       await bad.page.goto(`${url}&storageCorrupt=1`);
