@@ -4,7 +4,7 @@
  */
 import { printTable, writeResults, type BenchSuite } from './table.ts';
 import { gossipSuite } from './gossip.ts';
-import { transportSuite } from './transport.ts';
+import { transportNodeSuite, transportSuite } from './transport.ts';
 import { schedulerSuite } from './scheduler.ts';
 import { storageSuite } from './storage.ts';
 import { x86Suite } from './x86.ts';
@@ -13,6 +13,7 @@ import { slicingSuite } from './slicing.ts';
 const SUITES: readonly BenchSuite[] = [
   gossipSuite,
   transportSuite,
+  transportNodeSuite,
   schedulerSuite,
   storageSuite,
   x86Suite,
