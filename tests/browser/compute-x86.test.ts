@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium, openPeer, startCloudServer, viewPeers, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { submitComputeJob, tasksOf } from './compute-page.ts';
 
 const LINUX_BUILT = existsSync('public/guests/linux/index.json');
 let server: CloudServer;
@@ -31,23 +32,7 @@ async function publishX86(page: Page, guest: 'x86:multiboot' | 'x86:linux', task
   await page.getByTestId('compute-module-select').selectOption(guest);
   await page.getByTestId('compute-tasks').fill(tasks);
   await page.getByTestId('compute-time-limit').fill('60');
-  const note = page.getByTestId('compute-submitted');
-  const idIn = async (): Promise<string | null> => /job ([0-9a-f]{16})/.exec((await note.count()) > 0 ? (await note.textContent()) ?? '' : '')?.[1] ?? null;
-  const previous = await idIn();
-  await page.getByTestId('compute-submit').click();
-  // The note still names the previous job until this one is published.
-  await waitUntil(async () => { const id = await idIn(); return id !== null && id !== previous; }, 30_000, 'x86 job published');
-  const jobId = (await idIn())!;
-  return page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
-}
-
-async function tasksOf(job: Locator): Promise<{ task: number; state: string; stdout: string; error: string }[]> {
-  return job.getByTestId('compute-task').evaluateAll((els) => els.map((e) => ({
-    task: Number(e.getAttribute('data-task')),
-    state: e.getAttribute('data-state') ?? '',
-    stdout: e.querySelector('[data-testid="compute-task-stdout"]')?.textContent ?? '',
-    error: e.querySelector('[data-testid="compute-task-error"]')?.textContent ?? '',
-  })));
+  return submitComputeJob(page, 30_000, 'x86 job published');
 }
 
 async function agreeingHosts(page: Page, job: Locator): Promise<string[]> {

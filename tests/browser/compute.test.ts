@@ -15,6 +15,7 @@ import {
   launchChromium, openPeer, spawnNodePeer, startCloudServer, viewPeers, waitUntil,
   type CloudServer, type NodePeerProcess, type PeerTab,
 } from './harness.ts';
+import { submitComputeJob, tasksOf } from './compute-page.ts';
 
 const HONEST = 6;
 let server: CloudServer;
@@ -61,23 +62,7 @@ async function publish(page: Page, form: JobForm): Promise<Locator> {
   await page.getByTestId('compute-redundancy-n').fill(String(form.n ?? 1));
   await page.getByTestId('compute-quorum-k').fill(String(form.k ?? 1));
   await page.getByTestId('compute-time-limit').fill(String(form.timeLimitSeconds ?? 30));
-  const note = page.getByTestId('compute-submitted');
-  const idIn = async (): Promise<string | null> => /job ([0-9a-f]{16})/.exec((await note.count()) > 0 ? (await note.textContent()) ?? '' : '')?.[1] ?? null;
-  const previous = await idIn();
-  await page.getByTestId('compute-submit').click();
-  // The note still names the previous job until this one is published.
-  await waitUntil(async () => { const id = await idIn(); return id !== null && id !== previous; }, 20_000, 'job published');
-  const jobId = (await idIn())!;
-  return page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
-}
-
-async function tasksOf(job: Locator): Promise<{ task: number; state: string; stdout: string; error: string }[]> {
-  return job.getByTestId('compute-task').evaluateAll((els) => els.map((e) => ({
-    task: Number(e.getAttribute('data-task')),
-    state: e.getAttribute('data-state') ?? '',
-    stdout: e.querySelector('[data-testid="compute-task-stdout"]')?.textContent ?? '',
-    error: e.querySelector('[data-testid="compute-task-error"]')?.textContent ?? '',
-  })));
+  return submitComputeJob(page, 20_000, 'job published');
 }
 
 async function progress(job: Locator): Promise<[number, number]> {
