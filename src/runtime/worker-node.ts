@@ -79,6 +79,8 @@ export class WorkerNode {
   async attachEdge(tabId: string, port: MessagePort): Promise<void> {
     const { core } = await this.need();
     this.edge?.close();
+    // A tab can claim the edge before the old holder's departure is processed; say so, as removeTab then won't.
+    if (this.edgeTab !== null && this.edgeTab !== tabId) core.onLog('info', 'the connection-holding tab changed; this tab took the edge over');
     this.edgeTab = tabId;
     this.edge = new RemoteEdge(port, core);
     core.attachEdge(this.edge);

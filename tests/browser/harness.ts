@@ -64,8 +64,13 @@ export async function viewPeers(page: Page): Promise<string[]> {
   return page.getByTestId('view-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer') ?? ''));
 }
 
-/** Polls a condition; fails with the description if it does not hold within the timeout. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Polls a condition; fails with the description if it does not hold within the timeout. `explain` adds what the
+ * page showed at that moment to the error, so a failure on a CI machine can be understood from its log.
+ */
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, explain?: () => Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -73,9 +78,21 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
     } catch {
       /* the page may be mid-render; try again */
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    if (Date.now() > deadline) {
+      const detail = explain ? await explain().catch((err: unknown) => `(no detail: ${String(err)})`) : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${detail ? `\n${detail}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** A page's visible state for a failure message: the storage/ring summary and the newest event-log lines. */
+export async function pageDiagnosis(page: Page, logLines = 40): Promise<string> {
+  return page.evaluate((n) => {
+    const text = (id: string): string => document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? '(none)';
+    const log = [...document.querySelectorAll('[data-testid="event-log"] li')].slice(0, n).map((li) => li.textContent?.trim());
+    return [`peer ${text('peer-id')}`, `connections ${text('connection-count')}`, `ring successors ${text('storage-successors')}`, ...log].join('\n');
+  }, logLines);
 }
 
 export interface NodePeerProcess {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, numberOf, openPeer, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { launchChromium, numberOf, openPeer, pageDiagnosis, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
 
 const PEERS = 8;
 const MIB = Number(process.env.NEPHELE_STORAGE_MIB ?? 20);
@@ -53,7 +53,7 @@ describe('storage across real browser peers', () => {
     const peers: PeerTab[] = [];
     for (let i = 0; i < PEERS; i++) peers.push(await openPeer(browser, url));
     for (const p of peers) {
-      await waitUntil(async () => (await numberOf(p.page, 'storage-successors')) >= 3, 60_000, `ring formed at ${p.peerId.slice(0, 8)}`);
+      await waitUntil(async () => (await numberOf(p.page, 'storage-successors')) >= 3, 60_000, `ring formed at ${p.peerId.slice(0, 8)}`, () => pageDiagnosis(p.page));
     }
     // Let stabilisation settle a few rounds so placement uses the final ring.
     await new Promise((r) => setTimeout(r, 3000));
@@ -93,7 +93,10 @@ describe('storage across real browser peers', () => {
     // A newcomer holds (almost) no chunks, so it fetches nearly all of them from holders, a third of which lie:
     // it must refuse some tampered copies and still assemble the right bytes.
     const newcomer = await openPeer(browser, url);
-    await waitUntil(async () => (await numberOf(newcomer.page, 'storage-successors')) >= 3, 60_000, 'newcomer on the ring');
+    await waitUntil(async () => (await numberOf(newcomer.page, 'storage-successors')) >= 3, 60_000, 'newcomer on the ring', async () => {
+      const pages = [newcomer, getter, later, reloaded, bad1, bad2];
+      return (await Promise.all(pages.map((p) => pageDiagnosis(p.page, 25)))).join('\n---\n');
+    });
     expect(await getByLink(newcomer.page, link)).toBe(sha);
     expect(await numberOf(newcomer.page, 'storage-refused')).toBeGreaterThan(0);
   });

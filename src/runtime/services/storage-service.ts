@@ -43,6 +43,7 @@ export interface StorageServiceOptions {
 
 const MAX_KEPT = 50;
 const MAX_BAD_SENDERS = 20;
+const RING_WAIT_MS = 15_000;
 
 const putArgs = z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }).strict();
 const getArgs = z.object({ link: z.string().max(400) }).strict();
@@ -147,10 +148,14 @@ class StorageService implements NodeService {
     switch (command) {
       case 'put': {
         const { name, bytes } = parse(putArgs, args);
+        await this.onRing();
         return this.putFile(name, bytes);
       }
-      case 'get':
-        return this.getFile(parse(getArgs, args).link);
+      case 'get': {
+        const { link } = parse(getArgs, args);
+        await this.onRing();
+        return this.getFile(link);
+      }
       case 'setQuota':
         this.store.setQuota(parse(quotaArgs, args).bytes);
         this.deps.changed();
@@ -176,6 +181,18 @@ class StorageService implements NodeService {
         return { ms: await this.probeLookups(parse(probeArgs, args).count) };
       default:
         throw new NepheleError('E_UNKNOWN_COMMAND', `storage has no command "${command}"`);
+    }
+  }
+
+  /**
+   * Waits (up to RING_WAIT_MS) until this node has a ring successor whenever it knows other peers. A node that has
+   * just linked up would otherwise own every key itself: a put would keep the only copy here (lost if the node
+   * leaves at once, as a CLI run does) and a get would look for chunks only here.
+   */
+  private async onRing(): Promise<void> {
+    for (let waited = 0; this.ring.successors().length === 0 && this.deps.viewEntries().length + this.deps.linkedPeers().length > 0; waited += 100) {
+      if (waited >= RING_WAIT_MS) throw new NepheleError('E_STORAGE_NOT_ON_RING', `this node found no place on the storage ring within ${RING_WAIT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
