@@ -2,31 +2,19 @@
  * A node outlives the tab holding its connections (another tab of the profile takes the edge over, same identity
  * and state), and the overlay outlives the signaling server (new links are signaled through existing ones).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  connectedPeers, launchChromium, newPeerContext, numberOf, openPeer, openTab, startCloudServer, waitUntil,
-  type CloudServer, type PeerTab,
+  connectedPeers, newPeerContext, numberOf, openPeer, openTab, waitUntil, useCloudAndBrowser,
+  type PeerTab,
 } from './harness.ts';
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useCloudAndBrowser();
 
 describe('connection holder handover', () => {
   it('keeps the node alive in another tab when the connection-holding tab closes', async () => {
-    const url = `${server.url}/?cloud=handover&tick=500`;
-    const others = await Promise.all([openPeer(browser, url), openPeer(browser, url)]);
-    const context = await newPeerContext(browser);
+    const url = `${env.server.url}/?cloud=handover&tick=500`;
+    const others = await Promise.all([openPeer(env.browser, url), openPeer(env.browser, url)]);
+    const context = await newPeerContext(env.browser);
     const first = await openTab(context, url);
     await waitUntil(async () => (await first.page.evaluate(() => document.documentElement.dataset.edgeHolder)) === 'true', 20_000, 'first tab holds the edge');
     const second = await openTab(context, url);
@@ -52,9 +40,9 @@ describe('connection holder handover', () => {
 describe('life after the signaling server', () => {
   it('opens new links through the overlay once the server is gone', async () => {
     // A small link cap makes gossip keep opening links to peers it is not yet linked to.
-    const url = `${server.url}/?cloud=overlay&tick=400&maxConnections=3`;
+    const url = `${env.server.url}/?cloud=overlay&tick=400&maxConnections=3`;
     const peers: PeerTab[] = [];
-    for (let i = 0; i < 6; i++) peers.push(await openPeer(browser, url));
+    for (let i = 0; i < 6; i++) peers.push(await openPeer(env.browser, url));
     for (const p of peers) await waitUntil(async () => (await numberOf(p.page, 'connection-count')) >= 1, 30_000, 'linked');
 
     const pairs = async (): Promise<Set<string>> => {
@@ -62,7 +50,7 @@ describe('life after the signaling server', () => {
       for (const p of peers) for (const q of await connectedPeers(p.page)) out.add([p.peerId, q].sort().join('-'));
       return out;
     };
-    await server.close();
+    await env.server.close();
     for (const p of peers) {
       await waitUntil(async () => (await p.page.getByTestId('signaling-state').textContent())?.trim() !== 'joined', 20_000, 'signaling gone');
     }

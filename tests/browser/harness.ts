@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startSignalingServer } from '../../signaling/server.ts';
 
@@ -62,6 +63,23 @@ export async function connectedPeers(page: Page): Promise<string[]> {
 
 export async function viewPeers(page: Page): Promise<string[]> {
   return page.getByTestId('view-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer') ?? ''));
+}
+
+/**
+ * For a test file whose tests share one cloud server and one Chromium: starts both before its tests and stops
+ * them after. Read `server` and `browser` inside tests (they are set once beforeAll has run).
+ */
+export function useCloudAndBrowser(): { readonly server: CloudServer; readonly browser: Browser } {
+  const shared = {} as { server: CloudServer; browser: Browser };
+  beforeAll(async () => {
+    shared.server = await startCloudServer();
+    shared.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await shared.browser?.close();
+    await shared.server?.close();
+  });
+  return shared;
 }
 
 /**

@@ -2,30 +2,18 @@
  * A peer keeps its identity across reloads (Ed25519 key in IndexedDB), and where SharedWorker is missing the
  * node runs in a dedicated Worker and still joins and links.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  connectedPeers, launchChromium, newPeerContext, numberOf, openPeer, openTab, startCloudServer, waitUntil, type CloudServer,
+  connectedPeers, newPeerContext, numberOf, openPeer, openTab, waitUntil, useCloudAndBrowser,
 } from './harness.ts';
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useCloudAndBrowser();
 
 describe('identity', () => {
   it('is the same after a reload and differs between profiles', async () => {
-    const url = `${server.url}/?cloud=identity&tick=500`;
-    const a = await openPeer(browser, url);
-    const b = await openPeer(browser, url);
+    const url = `${env.server.url}/?cloud=identity&tick=500`;
+    const a = await openPeer(env.browser, url);
+    const b = await openPeer(env.browser, url);
     expect(a.peerId).not.toBe(b.peerId);
     await waitUntil(async () => (await connectedPeers(b.page)).includes(a.peerId), 30_000, 'b linked to a');
     await a.page.reload();
@@ -40,9 +28,9 @@ describe('identity', () => {
 
 describe('dedicated Worker fallback', () => {
   it('runs the node in a dedicated Worker where SharedWorker is missing', async () => {
-    const url = `${server.url}/?cloud=fallback&tick=500`;
-    const other = await openPeer(browser, url);
-    const context = await newPeerContext(browser);
+    const url = `${env.server.url}/?cloud=fallback&tick=500`;
+    const other = await openPeer(env.browser, url);
+    const context = await newPeerContext(env.browser);
     await context.addInitScript(() => {
       delete (globalThis as { SharedWorker?: unknown }).SharedWorker;
     });
