@@ -7,7 +7,9 @@
  * this tag). It frames CLOUD-ORIGIN/widget.html (the cloud decides which sites may frame it, with CSP
  * frame-ancestors) and re-dispatches the widget's status messages as DOM events on this script element
  * (bubbling, so `document.addEventListener` works too):
- *   nephele:status     detail = { cloud, state, optedIn, pausedBecause, links, tasksRun, cpuSeconds, storageBytes }
+ *   nephele:status     detail = { cloud, state, optedIn, pausedBecause, links, tasksRun, cpuSeconds, storageBytes,
+ *                                 acceptedSeconds?, storageGiBHours? }  (credit: CPU-seconds the cloud accepted,
+ *                                 storage lent in GiB-hours; present when the widget reports them)
  *   nephele:opted-in / nephele:opted-out   when `optedIn` changes
  * Only messages from the widget's own frame AND the cloud's origin are accepted, and only well-formed status
  * messages; everything else is ignored. The page can ask for a fresh status (`script.nephele.requestStatus()`),
@@ -38,10 +40,18 @@
     if (typeof s.optedIn !== 'boolean' || !Array.isArray(s.pausedBecause)) return null;
     if (!s.pausedBecause.every(function (r) { return REASONS.indexOf(r) >= 0; })) return null;
     if (!count(s.links) || !count(s.tasksRun) || !count(s.cpuSeconds) || !count(s.storageBytes)) return null;
-    return Object.freeze({
+    var out = {
       cloud: s.cloud, state: s.state, optedIn: s.optedIn, pausedBecause: Object.freeze(s.pausedBecause.slice()),
       links: s.links, tasksRun: s.tasksRun, cpuSeconds: s.cpuSeconds, storageBytes: s.storageBytes,
-    });
+    };
+    var optional = ['acceptedSeconds', 'storageGiBHours'];
+    for (var i = 0; i < optional.length; i++) {
+      var name = optional[i];
+      if (s[name] === undefined) continue;
+      if (!count(s[name])) return null;
+      out[name] = s[name];
+    }
+    return Object.freeze(out);
   }
 
   var src = new URL('/widget.html', cloudOrigin);

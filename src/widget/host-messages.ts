@@ -27,6 +27,10 @@ export interface WidgetStatus {
   readonly cpuSeconds: number;
   /** Bytes lent to the cloud's storage (0: storage lending is off). */
   readonly storageBytes: number;
+  /** Credit: CPU-seconds of results the cloud's quorums accepted (three decimals). */
+  readonly acceptedSeconds: number;
+  /** Storage lent over time, GiB-hours (0 while the node reports none). */
+  readonly storageGiBHours: number;
 }
 
 export interface StatusMessage {

@@ -34,6 +34,8 @@ export interface LendingView {
   readonly storageBytes: number;
   /** Credit the node earned for results other peers' quorums accepted. */
   readonly accepted: { readonly tasks: number; readonly seconds: number };
+  /** Storage lent over time, GiB-hours (the storage service's `lentGiBHours`), null while it reports none. */
+  readonly storageGiBHours: number | null;
 }
 
 export interface Lending {
@@ -49,6 +51,14 @@ function storageUsed(snapshot: NodeSnapshot | null): number {
   if (typeof part !== 'object' || part === null) return 0;
   const used = (part as { usedBytes?: unknown }).usedBytes;
   return typeof used === 'number' && Number.isFinite(used) && used >= 0 ? used : 0;
+}
+
+/** Storage-hours lent (storage-credit.ts) from the storage service's snapshot part, null if it has none. */
+function storageHours(snapshot: NodeSnapshot | null): number | null {
+  const part = snapshot?.services.storage;
+  if (typeof part !== 'object' || part === null) return null;
+  const hours = (part as { lentGiBHours?: unknown }).lentGiBHours;
+  return typeof hours === 'number' && Number.isFinite(hours) && hours >= 0 ? hours : null;
 }
 
 /** The compute service's credit figures from a snapshot (zero until it reports). */
@@ -89,6 +99,7 @@ export async function startLending(options: {
     lendStorage,
     storageBytes: storageUsed(last),
     accepted: acceptedCredit(last),
+    storageGiBHours: storageHours(last),
   });
 
   // Services the node may not run (yet) answer E_UNKNOWN_SERVICE: then there is nothing of theirs to limit.

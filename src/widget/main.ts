@@ -11,6 +11,7 @@ import { readConsent, writeConsent, type ConsentStorage } from './consent.ts';
 import { connectHost, type LendingState, type WidgetStatus } from './host-messages.ts';
 import { readWidgetParams, resolvePartnerOrigin } from './params.ts';
 import { bindWidgetDom } from './view.ts';
+import { readableTextOn } from './contrast.ts';
 import type { Lending, LendingView } from './lending.ts';
 
 function localStorageOrNull(): ConsentStorage | null {
@@ -26,7 +27,10 @@ function main(): void {
   if (!root) throw new Error('E_NO_WIDGET_ELEMENT: widget.html lacks #widget');
   const params = readWidgetParams(location.search);
   document.documentElement.dataset.theme = params.theme;
-  if (params.accent) document.documentElement.style.setProperty('--accent', params.accent);
+  if (params.accent) {
+    document.documentElement.style.setProperty('--accent', params.accent);
+    document.documentElement.style.setProperty('--accent-fg', readableTextOn(params.accent));
+  }
 
   const framed = window.parent !== window;
   const partner = resolvePartnerOrigin({
@@ -54,6 +58,8 @@ function main(): void {
     tasksRun: lendingView?.totals.tasksRun ?? 0,
     cpuSeconds: Math.round((lendingView?.totals.cpuMs ?? 0) / 100) / 10,
     storageBytes: lendingView?.lendStorage ? lendingView.storageBytes : 0,
+    acceptedSeconds: Math.round((lendingView?.accepted.seconds ?? 0) * 1000) / 1000,
+    storageGiBHours: Math.round((lendingView?.storageGiBHours ?? 0) * 1000) / 1000,
   });
   let lastSent = '';
   const publish = (force = false): void => {

@@ -55,7 +55,13 @@ export function bindWidgetDom(root: HTMLElement, handlers: WidgetHandlers): Widg
     show(state) {
       root.dataset.state = state;
       const view = state === 'asking' || state === 'error' ? 'asking' : state === 'declined' ? 'declined' : 'lending';
+      // A keyboard user who pressed a button of the view being hidden would be left with focus on nothing: move
+      // it to the new view's first line (never on page load, when focus is not in the widget).
+      const active = document.activeElement;
+      const leaving = active instanceof HTMLElement ? active.closest<HTMLElement>('section[data-view]') : null;
+      const focusWasHere = leaving !== null && root.contains(leaving) && leaving.dataset.view !== view;
       for (const section of root.querySelectorAll<HTMLElement>('section[data-view]')) section.hidden = section.dataset.view !== view;
+      if (focusWasHere) root.querySelector<HTMLElement>(`section[data-view="${view}"] [data-focus-target]`)?.focus();
       for (const button of root.querySelectorAll<HTMLButtonElement>('[data-action="opt-in"]')) button.disabled = state === 'error';
     },
     setField,
@@ -79,8 +85,12 @@ export function bindWidgetDom(root: HTMLElement, handlers: WidgetHandlers): Widg
       setField('cpuSeconds', `${(view.totals.cpuMs / 1000).toFixed(1)} s`);
       // Ran: what this page's sandboxes ran. Accepted: the node's credit, what other peers' quorums accepted.
       setField('acceptedTasks', String(view.accepted.tasks));
-      setField('acceptedSeconds', `${view.accepted.seconds.toFixed(1)} s`);
+      // Three decimals: a short task's accepted time (a few ms) must not read as "0.0 s".
+      setField('acceptedSeconds', `${view.accepted.seconds < 100 ? view.accepted.seconds.toFixed(3) : view.accepted.seconds.toFixed(1)} s`);
       setField('storage', view.lendStorage ? formatBytes(view.storageBytes) : 'none (off)');
+      const hoursRow = root.querySelector<HTMLElement>('[data-row="storageHours"]');
+      if (hoursRow) hoursRow.hidden = view.storageGiBHours === null;
+      if (view.storageGiBHours !== null) setField('storageHours', formatGiBHours(view.storageGiBHours));
       if (storageBox) storageBox.checked = view.lendStorage;
       setList('running', view.running.map((r) => `${r.name} for peer ${r.forPeer}`), 'nothing');
       setList('recent', view.totals.recent.map((r) =>
@@ -105,6 +115,11 @@ export function bindWidgetDom(root: HTMLElement, handlers: WidgetHandlers): Widg
       capSelect.value = String(percent);
     },
   };
+}
+
+/** GiB-hours with enough digits to see a small lender's count move (100 MB for an hour is ~0.1). */
+export function formatGiBHours(gibHours: number): string {
+  return `${gibHours < 10 ? gibHours.toFixed(3) : gibHours.toFixed(1)} GiB·h`;
 }
 
 function formatBytes(bytes: number): string {

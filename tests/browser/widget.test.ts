@@ -3,7 +3,8 @@
  * widget from the cloud (http://localhost:<cloud port>: cross-origin, same site, since this Chromium blocks
  * storage in cross-site frames — that case has its own test) with embed.js. Before consent the widget opens no WebSocket,
  * RTCPeerConnection or worker and stores nothing, and the page cannot consent for the visitor; after the
- * visitor's click it joins the cloud and runs a job submitted from the portal; "Stop lending" disconnects it
+ * visitor's click (by keyboard) it joins the cloud and runs a job submitted from the portal; its credit grows
+ * only once a quorum accepted its result (a 2-of-2 job with a third, plain peer); "Stop lending" disconnects it
  * and is remembered. The partner page cannot reach into the frame, and a site not on the allow-list cannot frame
  * the widget at all (CSP frame-ancestors).
  */
@@ -11,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page, WebSocket } from 'playwright-core';
 import { startSignalingServer } from '../../signaling/server.ts';
 import { startPartnerSite, type PartnerSite } from '../../partner/partner-site.ts';
-import { connectedPeers, launchChromium, newPeerContext, numberOf, openPeer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import {
+  connectedPeers, launchChromium, newPeerContext, numberOf, openPeer, pageDiagnosis, viewPeers, waitUntil, type CloudServer, type PeerTab,
+} from './harness.ts';
+import { submitComputeJob, tasksOf } from './compute-page.ts';
 
 const CLOUD = 'widgettest';
 let server: CloudServer;
@@ -54,6 +58,8 @@ async function widgetFrame(page: Page, origin = cloudOrigin): Promise<Frame> {
   }, 20_000, 'widget frame loaded');
   return found!;
 }
+
+const count = async (page: Page, testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
 
 const widgetState = (frame: Frame): Promise<string | null> => frame.locator('#widget').getAttribute('data-state');
 
@@ -144,8 +150,12 @@ describe('lending widget on a partner site', () => {
 
   it("after the visitor's click it joins the cloud and runs a job submitted from the portal", async () => {
     const frame = await widgetFrame(partnerPage);
-    await frame.getByTestId('widget-opt-in').click();
+    // By keyboard: the button takes focus and Enter, and focus then moves to the lending view's status line
+    // (the button it was on is hidden).
+    await frame.getByTestId('widget-opt-in').focus();
+    await partnerPage.keyboard.press('Enter');
     await waitUntil(async () => (await widgetState(frame)) === 'lending', 30_000, 'widget lending');
+    expect(await frame.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe('widget-status');
     await waitUntil(async () => (await connectedPeers(portal.page)).length === 1, 45_000, 'portal linked to the widget peer');
     // The counters and the socket listener do see the peer start once the visitor consents.
     const counts = await frame.evaluate(() => (globalThis as { __nepheleCounts?: Counts }).__nepheleCounts);
@@ -172,6 +182,60 @@ describe('lending widget on a partner site', () => {
     await waitUntil(async () => (await partnerPage.getByTestId('partner-events').textContent())?.includes('tasks run: 1') ?? false, 10_000, 'partner page heard the total');
     expect(await frame.evaluate(() => localStorage.length)).toBe(1);
   });
+
+  it("the widget's credit grows only once the quorum accepted its result", async () => {
+    const frame = await widgetFrame(partnerPage);
+    const credit = async (): Promise<{ tasks: number; seconds: number }> => ({
+      tasks: Number(await frame.getByTestId('widget-accepted-tasks').textContent()),
+      seconds: Number.parseFloat((await frame.getByTestId('widget-credit-seconds').textContent()) ?? 'NaN'),
+    });
+    // The task above ran over a direct link (no quorum): it earned nothing.
+    expect(await credit()).toEqual({ tasks: 0, seconds: 0 });
+    const ranBefore = Number(await frame.getByTestId('widget-tasks').textContent());
+
+    // A third, plain peer: with two peers only, Cyclon's shuffle hands the single edge back and forth (the
+    // initiator drops the peer it shuffles with and gets nothing back), so the portal's view is empty about half
+    // the time and empties for good after one lost shuffle; announcements then reach no host.
+    // It starts paused, so the widget's result is alone and cannot be accepted (n = k = 2) until it resumes.
+    const plain = await openPeer(browser, `${server.url}/?cloud=${CLOUD}&tick=500`);
+    try {
+      await plain.page.getByTestId('compute-paused').check();
+      await plain.page.getByTestId('compute-apply-limits').click();
+      await waitUntil(async () => (await plain.page.getByTestId('compute-panel').textContent())?.includes('Now: paused') ?? false, 10_000, 'plain peer paused');
+      await waitUntil(async () => (await viewPeers(portal.page)).length >= 1, 30_000, 'portal has a gossip view');
+
+      const page = portal.page;
+      await page.getByTestId('compute-module-select').selectOption('hello.wasm');
+      await page.getByTestId('compute-tasks').fill('credit check');
+      await page.getByTestId('compute-redundancy-n').fill('2');
+      await page.getByTestId('compute-quorum-k').fill('2');
+      const job = await submitComputeJob(page, 20_000, 'quorum job published');
+      await waitUntil(async () => Number(await frame.getByTestId('widget-tasks').textContent()) > ranBefore, 60_000, 'widget ran its copy',
+        () => pageDiagnosis(page));
+      // One agreeing result is not a quorum: the task is still open and the widget has earned nothing.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await tasksOf(job))[0]?.state).not.toBe('done');
+      expect(await job.getAttribute('data-state')).not.toBe('done');
+      expect(await credit()).toEqual({ tasks: 0, seconds: 0 });
+
+      await plain.page.getByTestId('compute-paused').uncheck();
+      await plain.page.getByTestId('compute-apply-limits').click();
+      await waitUntil(async () => (await job.getAttribute('data-state')) === 'done', 60_000, 'quorum reached once the plain peer ran its copy',
+        () => pageDiagnosis(page));
+      expect((await tasksOf(job))[0]).toMatchObject({ state: 'done', stdout: expect.stringContaining('credit check') });
+      await waitUntil(async () => (await credit()).tasks === 1, 20_000, 'widget credited');
+      const after = await credit();
+      expect(after.seconds).toBeGreaterThan(0);
+      // The partner page hears the accepted total too (a status field, nothing more).
+      const heard = async (): Promise<number> =>
+        Number(/accepted CPU seconds: ([0-9.]+)/.exec((await partnerPage.getByTestId('partner-events').textContent()) ?? '')?.[1] ?? 0);
+      await waitUntil(async () => (await heard()) > 0, 10_000, 'partner page heard the accepted credit');
+      await waitUntil(async () => (await count(plain.page, 'compute-tasks-accepted')) === 1, 20_000, 'the plain peer credited too');
+      expect(await count(portal.page, 'compute-tasks-accepted')).toBe(0);
+    } finally {
+      await plain.context.close();
+    }
+  }, 150_000);
 
   it('"Stop lending" disconnects at once and is remembered', async () => {
     const frame = await widgetFrame(partnerPage);

@@ -3,7 +3,9 @@
  * notices. As a submitter, for each task its quorum accepted it sends every agreeing host a `credit` notice
  * (queued until a link comes up if there is none); suspects get nothing. As a host, it remembers the tasks it
  * reported and credits a notice only from the peer it ran that task for. Its snapshot part reports the node's
- * credit and the cloud totals (cloud-wide mean × estimated size).
+ * credit and the cloud totals: cloud-wide mean × estimated size of the summed values the ledger contributes (a
+ * peer without one counts as 0, averaging.ts), null until aggregation has both, or for a partner whose value was
+ * not among the few summed values the cloud keeps.
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { RunRequest, TaskOutcome } from '../../protocols/scheduler/types.ts';

@@ -1,34 +1,37 @@
 /**
  * Where a node keeps its credit ledger (compute-credit.ts) across restarts: IndexedDB through idb-keyval where it
- * exists (the browser's SharedWorker; one key per peer id), nowhere elsewhere (a Node peer starts from zero).
- * Writes are coalesced: at most one in flight, and the newest state is written after it.
+ * exists (the browser's SharedWorker; one key per peer id and ledger kind), nowhere elsewhere (a Node peer starts
+ * from zero). The storage-hours ledger (storage-credit.ts) uses it too, with kind 'storage'. Writes are coalesced:
+ * at most one in flight, and the newest state is written after it.
  */
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import type { PeerId } from '../../core/ids.ts';
 import type { CreditState } from './compute-credit.ts';
 
-export interface CreditStore {
+export interface CreditStore<S = CreditState> {
   load(): Promise<unknown>;
-  save(state: CreditState): Promise<void>;
+  save(state: S): Promise<void>;
 }
 
-export function defaultCreditStore(self: PeerId): CreditStore | null {
+/** `kind` 'compute' keeps the key the compute ledger always had (the peer id); other kinds add a suffix. */
+export function defaultCreditStore<S = CreditState>(self: PeerId, kind = 'compute'): CreditStore<S> | null {
   if (typeof indexedDB === 'undefined') return null;
   const db: UseStore = createStore('nephele-credit', 'ledgers');
+  const key = kind === 'compute' ? self : `${self}:${kind}`;
   return {
-    load: () => get(self, db),
-    save: (state) => set(self, state, db),
+    load: () => get(key, db),
+    save: (state) => set(key, state, db),
   };
 }
 
 /** Saves the latest state handed to `write`, one write at a time; failures are reported, not thrown. */
-export class CoalescedWriter {
-  private pending: CreditState | null = null;
+export class CoalescedWriter<S = CreditState> {
+  private pending: S | null = null;
   private writing = false;
 
-  constructor(private readonly store: CreditStore, private readonly onError: (err: unknown) => void) {}
+  constructor(private readonly store: CreditStore<S>, private readonly onError: (err: unknown) => void) {}
 
-  write(state: CreditState): void {
+  write(state: S): void {
     this.pending = state;
     if (!this.writing) void this.flush();
   }

@@ -7,10 +7,12 @@
  * The ledger on the host side only credits what it can check: a notice must come from the peer this host ran
  * that very task for, at most once per task, and is bounded by the task's time limit. Credit earned while this
  * node lends on behalf of a partner site (the widget's embedding origin) is also counted for that partner, and
- * contributed to cloud-wide averaging under `credit.<key>` so that mean × estimated size gives cloud totals.
+ * contributed to cloud-wide averaging as summed values (`sum.credit`, `sum.credit.<key>`, averaging.ts: a node
+ * without the key counts as 0), so that mean × estimated size is the cloud's total.
  */
 import { z } from 'zod';
 import type { PeerId } from '../../core/ids.ts';
+import { summedKey } from '../../protocols/aggregation/averaging.ts';
 import type { CreditNotice } from './compute-credit-wire.ts';
 
 export const CreditErrors = {
@@ -23,8 +25,8 @@ export const CreditErrors = {
 export const MAX_AWAITING_CREDIT = 4096;
 /** Partners a ledger keeps apart (a node lends for one partner at a time); bounded so averaging messages stay small. */
 export const MAX_PARTNERS = 8;
-/** Name of this node's total credit, in seconds, in cloud-wide averaging. */
-export const CREDIT_VALUE = 'credit';
+/** Name of this node's total credit, in seconds, in cloud-wide averaging (a summed value). */
+export const CREDIT_VALUE = summedKey('credit');
 
 const partnerSeconds = z.record(z.string().max(256), z.number().min(0).max(1e12));
 
@@ -117,10 +119,13 @@ export class CreditLedger {
     return new Map([...this.byPartnerMs].map(([origin, ms]) => [origin, ms / 1000]));
   }
 
-  /** Values for cloud-wide averaging: total credit and credit per partner, seconds. */
+  /**
+   * Values for cloud-wide averaging: total credit and credit per partner, seconds. A partner with no credit here
+   * is left out (missing counts as 0 for summed values) so idle partners do not take the few summed slots.
+   */
   localValues(): Record<string, number> {
     const values: Record<string, number> = { [CREDIT_VALUE]: this.creditMs / 1000 };
-    for (const [origin, ms] of this.byPartnerMs) values[partnerValueName(origin)] = ms / 1000;
+    for (const [origin, ms] of this.byPartnerMs) if (ms > 0) values[partnerValueName(origin)] = ms / 1000;
     return values;
   }
 
