@@ -5,71 +5,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PeerId } from '../../src/core/ids.ts';
-import { generateIdentity } from '../../src/identity/identity.ts';
-import type { EdgeCommands } from '../../src/net/types.ts';
-import { NodeCore } from '../../src/runtime/node-core.ts';
+import type { NodeCore } from '../../src/runtime/node-core.ts';
 import { runWasiTaskInNode } from '../../src/compute/node-sandbox.ts';
 import { computeService } from '../../src/runtime/services/compute-service.ts';
 import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
+import { meshCloud, stopNetworks, waitFor, type CoreSetup } from './support/core-network.ts';
 
 const hello = new Uint8Array(readFileSync('public/examples/hello.wasm'));
 const loop = new Uint8Array(readFileSync('public/examples/loop.wasm'));
 
-class LoopbackNet {
-  readonly cores = new Map<PeerId, NodeCore>();
-  readonly framesSent = new Map<string, number>();
+afterEach(stopNetworks);
 
-  edge(self: PeerId): EdgeCommands {
-    return {
-      send: (to, frame) => {
-        const core = this.cores.get(to);
-        if (!core) return false;
-        const copy = frame.slice();
-        setTimeout(() => core.onFrame(self, copy), 0);
-        return true;
-      },
-      connect: () => undefined,
-      disconnect: () => undefined,
-    };
-  }
-}
-
-let started: NodeCore[] = [];
-afterEach(() => {
-  for (const c of started) c.stop();
-  started = [];
-});
-
-async function cloud(size: number, hosting = true): Promise<NodeCore[]> {
-  const net = new LoopbackNet();
-  const cores: NodeCore[] = [];
-  for (let i = 0; i < size; i++) {
-    const identity = await generateIdentity();
-    const core = new NodeCore({
-      identity, cloud: 'test', tickMs: 100, services: [computeService()],
-      runner: () => (hosting ? { run: runWasiTaskInNode } : null),
-    });
-    net.cores.set(core.peerId, core);
-    cores.push(core);
-  }
-  for (const core of cores) core.attachEdge(net.edge(core.peerId));
-  for (const a of cores) for (const b of cores) if (a !== b) a.onPeerUp(b.peerId);
-  for (const core of cores) core.onBootstrap(cores.map((c) => c.peerId));
-  for (const core of cores) core.start();
-  started = cores;
-  return cores;
+function cloud(size: number, hosting = true): Promise<NodeCore[]> {
+  const setup: CoreSetup = { tickMs: 100, services: [computeService()], runner: () => (hosting ? { run: runWasiTaskInNode } : null) };
+  return meshCloud(Array.from({ length: size }, () => setup));
 }
 
 const compute = (core: NodeCore): ComputeSnapshot => core.snapshot().services.compute as ComputeSnapshot;
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waitFor;
 
 function job(tasks: string[][], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: 'hello', tasks: tasks.map((args) => ({ args, env: {}, stdin: '' })), timeLimitMs: 10_000, ...extra };

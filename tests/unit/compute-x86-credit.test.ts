@@ -7,16 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PeerId } from '../../src/core/ids.ts';
-import { generateIdentity } from '../../src/identity/identity.ts';
-import type { EdgeCommands } from '../../src/net/types.ts';
-import { NodeCore } from '../../src/runtime/node-core.ts';
+import type { NodeCore } from '../../src/runtime/node-core.ts';
 import type { SandboxRunner } from '../../src/runtime/job-service.ts';
 import { runWasiTaskInNode } from '../../src/compute/node-sandbox.ts';
 import { runX86TaskInNode } from '../../src/compute/node-x86-sandbox.ts';
 import { x86GuestIndexSchema } from '../../src/compute/x86-guest-index.ts';
 import { computeService } from '../../src/runtime/services/compute-service.ts';
 import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
+import { meshCloud, stopNetworks, waitFor } from './support/core-network.ts';
 
 const hello = new Uint8Array(readFileSync('public/examples/hello.wasm'));
 const GUEST_DIR = 'public/guests/multiboot';
@@ -26,48 +24,15 @@ const guestFiles = guest.files.map((f) => new Uint8Array(readFileSync(join(GUEST
 const WASI: SandboxRunner = { run: runWasiTaskInNode };
 const X86: SandboxRunner = { run: runWasiTaskInNode, runX86: runX86TaskInNode, kinds: () => ['wasi', 'x86'] };
 
-let started: NodeCore[] = [];
-afterEach(() => {
-  for (const c of started) c.stop();
-  started = [];
-});
+afterEach(stopNetworks);
 
-async function cloud(runners: readonly (SandboxRunner | null)[]): Promise<NodeCore[]> {
-  const cores = new Map<PeerId, NodeCore>();
-  const list: NodeCore[] = [];
-  for (const runner of runners) {
-    const core = new NodeCore({ identity: await generateIdentity(), cloud: 'test', tickMs: 100, services: [computeService()], runner: () => runner });
-    cores.set(core.peerId, core);
-    list.push(core);
-  }
-  const edge = (self: PeerId): EdgeCommands => ({
-    send: (to, frame) => {
-      const core = cores.get(to);
-      if (!core) return false;
-      const copy = frame.slice();
-      setTimeout(() => core.onFrame(self, copy), 0);
-      return true;
-    },
-    connect: () => undefined,
-    disconnect: () => undefined,
-  });
-  for (const core of list) core.attachEdge(edge(core.peerId));
-  for (const a of list) for (const b of list) if (a !== b) a.onPeerUp(b.peerId);
-  for (const core of list) core.onBootstrap(list.map((c) => c.peerId));
-  for (const core of list) core.start();
-  started = list;
-  return list;
+function cloud(runners: readonly (SandboxRunner | null)[]): Promise<NodeCore[]> {
+  return meshCloud(runners.map((runner) => ({ tickMs: 100, services: [computeService()], runner: () => runner })));
 }
 
 const compute = (core: NodeCore): ComputeSnapshot => core.snapshot().services.compute as ComputeSnapshot;
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = waitFor;
 
 function wasiJob(count: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: 'hello', tasks: Array.from({ length: count }, (_, i) => ({ args: [`n${i}`], env: {}, stdin: '' })), timeLimitMs: 10_000, ...extra };

@@ -6,115 +6,21 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerId } from '../../src/core/ids.ts';
-import { generateIdentity } from '../../src/identity/identity.ts';
-import { NodeCore } from '../../src/runtime/node-core.ts';
-import type { EdgeCommands } from '../../src/net/types.ts';
-import { storageService } from '../../src/runtime/services/storage-service.ts';
-import type { IndexedObject, StorageSnapshot } from '../../src/runtime/services/storage-types.ts';
-import { MemoryChunkStore } from '../../src/store/memory-chunk-store.ts';
+import type { IndexedObject } from '../../src/runtime/services/storage-types.ts';
 import { decodeStorageMessage } from '../../src/wire/storage.ts';
+import { stopNetworks, storageCloud, storageCmd, storageOf, waitFor, type CoreNetwork } from './support/core-network.ts';
 
 const LOCK_TIMEOUT_MS = 1500;
 
-class MemoryHub {
-  readonly nodes = new Map<PeerId, NodeCore>();
-  private readonly links = new Map<PeerId, Set<PeerId>>();
+afterEach(stopNetworks);
 
-  edgeFor(self: PeerId): EdgeCommands {
-    return {
-      send: (to, frame) => {
-        if (!this.links.get(self)?.has(to)) return false;
-        const copy = frame.slice();
-        setTimeout(() => this.nodes.get(to)?.onFrame(self, copy), 1);
-        return true;
-      },
-      connect: (to) => setTimeout(() => this.link(self, to), 2),
-      disconnect: (to) => this.unlink(self, to, 'disconnected'),
-    };
-  }
-
-  private link(a: PeerId, b: PeerId): void {
-    const na = this.nodes.get(a), nb = this.nodes.get(b);
-    if (!na) return;
-    if (!nb) return na.onPeerDown(b, 'unreachable');
-    if (this.links.get(a)?.has(b)) return;
-    for (const [x, y] of [[a, b], [b, a]] as const) {
-      if (!this.links.has(x)) this.links.set(x, new Set());
-      this.links.get(x)!.add(y);
-    }
-    na.onPeerUp(b);
-    nb.onPeerUp(a);
-  }
-
-  private unlink(a: PeerId, b: PeerId, why: string): void {
-    this.links.get(a)?.delete(b);
-    this.links.get(b)?.delete(a);
-    this.nodes.get(a)?.onPeerDown(b, why);
-    this.nodes.get(b)?.onPeerDown(a, why);
-  }
-
-  kill(id: PeerId): void {
-    this.nodes.get(id)?.stop();
-    this.nodes.delete(id);
-    for (const peer of [...(this.links.get(id) ?? [])]) this.unlink(id, peer, 'gone');
-    this.links.delete(id);
-  }
-}
-
-let hub: MemoryHub | null = null;
-afterEach(() => {
-  for (const id of [...(hub?.nodes.keys() ?? [])]) hub!.kill(id);
-  hub = null;
-});
-
-async function cloud(n: number): Promise<{ h: MemoryHub; ids: PeerId[] }> {
-  const h = new MemoryHub();
-  hub = h;
-  const ids: PeerId[] = [];
-  for (let i = 0; i < n; i++) {
-    const identity = await generateIdentity();
-    const core = new NodeCore({
-      identity, cloud: 'test', tickMs: 40, runner: () => null,
-      services: [storageService({ openStore: () => new MemoryChunkStore({ quotaBytes: Infinity }), requestTimeoutMs: 3000, namedLockTimeoutMs: LOCK_TIMEOUT_MS })],
-    });
-    h.nodes.set(identity.peerId, core);
-    core.attachEdge(h.edgeFor(identity.peerId));
-    ids.push(identity.peerId);
-  }
-  for (const [i, id] of ids.entries()) {
-    const core = h.nodes.get(id)!;
-    core.start();
-    core.onBootstrap(ids.slice(Math.max(0, i - 3), i));
-    await new Promise((r) => setTimeout(r, 120));
-  }
-  // Replica sets are read from successor lists: wait until each node's first two successors are the true ones.
-  const sorted = [...ids].sort();
-  const settled = (): boolean => sorted.every((id, i) => {
-    const want = [1, 2].map((k) => sorted[(i + k) % n]!).filter((p) => p !== id);
-    return storageOf(h, id).successors.slice(0, want.length).join() === want.join();
-  });
-  await waitFor(() => oneRing(h, ids) && settled(), 20_000, 'ring settled');
-  return { h, ids };
-}
-
-function oneRing(h: MemoryHub, ids: PeerId[]): boolean {
-  const seen = new Set<PeerId>();
-  let at = ids[0]!;
-  for (let i = 0; i < ids.length; i++) {
-    seen.add(at);
-    const next = storageOf(h, at).successors[0];
-    if (!next) return false;
-    at = next;
-  }
-  return at === ids[0] && seen.size === ids.length;
-}
-
-function storageOf(h: MemoryHub, id: PeerId): StorageSnapshot {
-  return h.nodes.get(id)!.snapshot().services['storage'] as StorageSnapshot;
+async function cloud(n: number): Promise<{ h: CoreNetwork; ids: PeerId[] }> {
+  const { net, ids } = await storageCloud(n, { service: { requestTimeoutMs: 3000, namedLockTimeoutMs: LOCK_TIMEOUT_MS }, settle: 'true-successors' });
+  return { h: net, ids };
 }
 
 /** The node indexing `name` and its view of the object. */
-function indexOf(h: MemoryHub, name: string): { node: PeerId; entry: IndexedObject } {
+function indexOf(h: CoreNetwork, name: string): { node: PeerId; entry: IndexedObject } {
   for (const id of h.nodes.keys()) {
     const entry = storageOf(h, id).named?.indexed.find((e) => e.name === name);
     if (entry) return { node: id, entry };
@@ -122,16 +28,8 @@ function indexOf(h: MemoryHub, name: string): { node: PeerId; entry: IndexedObje
   throw new Error(`nobody indexes ${name}`);
 }
 
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const cmd = (h: MemoryHub, id: PeerId, command: string, args: unknown): Promise<unknown> => h.nodes.get(id)!.command('storage', command, args);
+const cmd = storageCmd;
 
 interface Written { name: string; version: number; replicas: number }
 interface ReadBack { name: string; version: number; bytes: Uint8Array; from: string }

@@ -6,113 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerId } from '../../src/core/ids.ts';
-import { generateIdentity } from '../../src/identity/identity.ts';
-import { NodeCore } from '../../src/runtime/node-core.ts';
-import type { EdgeCommands } from '../../src/net/types.ts';
-import { storageService } from '../../src/runtime/services/storage-service.ts';
-import type { StorageSnapshot } from '../../src/runtime/services/storage-types.ts';
-import { MemoryChunkStore } from '../../src/store/memory-chunk-store.ts';
 import { sha256Hex } from '../../src/runtime/services/storage-crypto.ts';
+import { stopNetworks, storageCloud, storageCmd, storageOf, waitFor, type CoreNetwork } from './support/core-network.ts';
 
-class MemoryHub {
-  readonly nodes = new Map<PeerId, NodeCore>();
-  private readonly links = new Map<PeerId, Set<PeerId>>();
+afterEach(stopNetworks);
 
-  edgeFor(self: PeerId): EdgeCommands {
-    return {
-      send: (to, frame) => {
-        if (!this.links.get(self)?.has(to)) return false;
-        const copy = frame.slice();
-        setTimeout(() => this.nodes.get(to)?.onFrame(self, copy), 1);
-        return true;
-      },
-      connect: (to) => setTimeout(() => this.link(self, to), 2),
-      disconnect: (to) => this.unlink(self, to, 'disconnected'),
-    };
-  }
-
-  private link(a: PeerId, b: PeerId): void {
-    const na = this.nodes.get(a), nb = this.nodes.get(b);
-    if (!na) return;
-    if (!nb) return na.onPeerDown(b, 'unreachable');
-    if (this.links.get(a)?.has(b)) return;
-    for (const [x, y] of [[a, b], [b, a]] as const) {
-      if (!this.links.has(x)) this.links.set(x, new Set());
-      this.links.get(x)!.add(y);
-    }
-    na.onPeerUp(b);
-    nb.onPeerUp(a);
-  }
-
-  private unlink(a: PeerId, b: PeerId, why: string): void {
-    this.links.get(a)?.delete(b);
-    this.links.get(b)?.delete(a);
-    this.nodes.get(a)?.onPeerDown(b, why);
-    this.nodes.get(b)?.onPeerDown(a, why);
-  }
-
-  kill(id: PeerId): void {
-    const node = this.nodes.get(id);
-    node?.stop();
-    this.nodes.delete(id);
-    for (const peer of [...(this.links.get(id) ?? [])]) this.unlink(id, peer, 'gone');
-    this.links.delete(id);
-  }
-}
-
-let hub: MemoryHub | null = null;
-afterEach(() => {
-  for (const id of [...(hub?.nodes.keys() ?? [])]) hub!.kill(id);
-  hub = null;
-});
-
-async function cloud(n: number, quotaBytes = 1 << 30): Promise<{ hub: MemoryHub; ids: PeerId[] }> {
-  hub = new MemoryHub();
-  const ids: PeerId[] = [];
-  for (let i = 0; i < n; i++) {
-    const identity = await generateIdentity();
-    const core = new NodeCore({
-      identity, cloud: 'test', tickMs: 40, runner: () => null,
-      services: [storageService({ openStore: () => new MemoryChunkStore({ quotaBytes: Infinity }), quotaBytes, requestTimeoutMs: 3000, fullPassTicks: 10 })],
-    });
-    hub.nodes.set(identity.peerId, core);
-    core.attachEdge(hub.edgeFor(identity.peerId));
-    ids.push(identity.peerId);
-  }
-  // Peers arrive one after another, each bootstrapped with peers already there (as the signaling server does).
-  for (const [i, id] of ids.entries()) {
-    const core = hub.nodes.get(id)!;
-    core.start();
-    core.onBootstrap(ids.slice(Math.max(0, i - 3), i));
-    await new Promise((r) => setTimeout(r, 120));
-  }
-  await waitFor(() => oneRing(hub!, ids) && ids.every((id) => storageOf(hub!, id).successors.length >= Math.min(3, n - 1)), 20_000, 'ring formed');
-  return { hub, ids };
-}
-
-/** Following first successors from any node visits every node once. */
-function oneRing(h: MemoryHub, ids: PeerId[]): boolean {
-  const seen = new Set<PeerId>();
-  let at = ids[0]!;
-  for (let i = 0; i < ids.length; i++) {
-    seen.add(at);
-    const next = storageOf(h, at).successors[0];
-    if (!next) return false;
-    at = next;
-  }
-  return at === ids[0] && seen.size === ids.length;
-}
-
-function storageOf(h: MemoryHub, id: PeerId): StorageSnapshot {
-  return h.nodes.get(id)!.snapshot().services['storage'] as StorageSnapshot;
-}
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function cloud(n: number, quotaBytes = 1 << 30): Promise<{ hub: CoreNetwork; ids: PeerId[] }> {
+  const { net, ids } = await storageCloud(n, { service: { quotaBytes, requestTimeoutMs: 3000, fullPassTicks: 10 } });
+  return { hub: net, ids };
 }
 
 function fileBytes(size: number, seed: number): Uint8Array {
@@ -125,7 +26,7 @@ function fileBytes(size: number, seed: number): Uint8Array {
   return out;
 }
 
-const cmd = (h: MemoryHub, id: PeerId, command: string, args: unknown): Promise<unknown> => h.nodes.get(id)!.command('storage', command, args);
+const cmd = storageCmd;
 
 describe('storage service over a memory edge', () => {
   it('puts a file, loses the uploader and two more peers, and still gets it back intact by link', async () => {

@@ -14,6 +14,13 @@
  * node remembers what it forwarded for `timeoutTicks` and re-routes it through the next best finger when the
  * runtime reports the next hop down (onPeerDown). Lost answers are covered by the origin's timeout and retries.
  *
+ * Rings that formed apart (two groups of peers that joined before they saw each other) never merge by
+ * stabilize alone, since every node's successor is right within its own ring. So every `mergeCheckTicks` a node
+ * looks its own id up through a random peer from the peer-sampling view: in its own ring the answer is itself;
+ * in another ring it is the node that follows its id there, and if that lies between it and its successor it
+ * becomes the successor. Stabilize and notify then splice the two rings together (the random-lookup repair of
+ * ring partitions; cf. Stoica et al. 2003 §4.4 on loopy and split rings).
+ *
  * Hops count forwardings: a key the origin resolves from its own successor takes 0 hops.
  */
 import type { PeerId } from '../../core/ids.ts';
@@ -38,8 +45,10 @@ export interface ChordOptions {
   readonly lookupAttempts?: number;
   /** Ticks before a silent successor (stabilize) or predecessor (ping) is taken for dead (default 3). */
   readonly replyTimeoutTicks?: number;
-  /** Where to find a peer to join through when the node has no successor. */
+  /** Where to find a peer to join through when the node has no successor, or to look for another ring through. */
   readonly view?: View;
+  /** Ticks between lookups of the node's own id through a random view peer, to merge separate rings (default 10; 0 = never). */
+  readonly mergeCheckTicks?: number;
 }
 
 const RING_ID = /^[0-9a-f]{40}$/;
@@ -79,6 +88,7 @@ export class Chord implements Protocol<ChordMessage> {
   private readonly lookupAttempts: number;
   private readonly replyTimeoutTicks: number;
   private readonly view: View | undefined;
+  private readonly mergeCheckTicks: number;
 
   constructor(self: PeerId, options: ChordOptions = {}) {
     this.self = ringNode(self);
@@ -88,6 +98,7 @@ export class Chord implements Protocol<ChordMessage> {
     this.lookupAttempts = options.lookupAttempts ?? 3;
     this.replyTimeoutTicks = options.replyTimeoutTicks ?? 3;
     this.view = options.view;
+    this.mergeCheckTicks = options.mergeCheckTicks ?? 10;
   }
 
   successor(): PeerId | undefined {
@@ -157,6 +168,7 @@ export class Chord implements Protocol<ChordMessage> {
       out.push({ kind: 'send', to: this.predecessorNode.id, msg: { t: 'ping' } });
     }
     out.push(...this.fixNextFinger(ctx, succ));
+    out.push(...this.checkForOtherRing(ctx, succ));
     return out;
   }
 
@@ -241,6 +253,8 @@ export class Chord implements Protocol<ChordMessage> {
       this.completed.push({ ok: true, requestId: purpose.requestId, key, owner, hops, attempts: p.attempts });
     } else if (purpose.kind === 'join') {
       this.adoptSuccessor(owner);
+    } else if (purpose.kind === 'merge') {
+      if (owner !== this.self.id) this.considerSuccessor(this.nodeFor(owner));
     } else {
       const next = this.fingers.fill(purpose.index, this.nodeFor(owner));
       this.nextFinger = next >= RING_BITS ? 0 : next;
@@ -283,6 +297,16 @@ export class Chord implements Protocol<ChordMessage> {
     if (this.pending.some((p) => p.purpose.kind === 'finger')) return [];
     const start = this.fingers.start(index);
     return this.startLookup(ctx, hexOf(start), start, { kind: 'finger', index });
+  }
+
+  /** Every mergeCheckTicks: look this node's own id up through a random view peer (see the file comment). */
+  private checkForOtherRing(ctx: ProtocolContext, succ: RingNode): Out {
+    if (this.mergeCheckTicks <= 0 || this.ticks % this.mergeCheckTicks !== 0 || !this.view) return [];
+    if (this.pending.some((p) => p.purpose.kind === 'merge')) return [];
+    const via = this.view.sample(1, ctx.rng)[0];
+    if (!via || via === this.self.id || via === succ.id || !isPeerId(via)) return [];
+    const p = this.pending.open(this.self.id, this.self.pos, { kind: 'merge', via }, this.ticks);
+    return [this.sendFind(via, { t: 'find', id: p.id, key: this.self.id, origin: this.self.id, hops: 1 }, this.self.pos)];
   }
 
   private onPredAnswer(from: PeerId, pred: PeerId | null, succs: readonly PeerId[]): Out {

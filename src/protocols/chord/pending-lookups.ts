@@ -9,7 +9,9 @@ import { MAX_REQUEST_ID } from '../../wire/chord.ts';
 export type LookupPurpose =
   | { readonly kind: 'user'; readonly requestId: string }
   | { readonly kind: 'finger'; readonly index: number }
-  | { readonly kind: 'join'; readonly via: PeerId };
+  | { readonly kind: 'join'; readonly via: PeerId }
+  /** A periodic lookup of the node's own id through a random peer, to find a ring it is not part of. */
+  | { readonly kind: 'merge'; readonly via: PeerId };
 
 export interface PendingLookup {
   readonly id: number;

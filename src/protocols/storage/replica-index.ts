@@ -72,6 +72,22 @@ export class ReplicaIndex {
     return accept(undefined);
   }
 
+  /**
+   * Takes over a key's chain as another index (or this one before a restart) left it: its version and replica
+   * pointers, unlocked (a lock does not outlive the index that granted it; its writer's commit is refused and it
+   * writes again). Pointers above the version are capped to it. Replaces whatever chain the key had here.
+   */
+  restore(key: string, version: number, replicas: readonly (readonly [PeerId, number])[]): void {
+    const chain: Chain = { version, replicas: new Map(), lock: null, queue: [] };
+    for (const [holder, v] of replicas) chain.replicas.set(holder, Math.min(v, version));
+    this.chains.set(key, chain);
+  }
+
+  /** Drops a key's chain (this node no longer indexes it). */
+  forget(key: string): void {
+    this.chains.delete(key);
+  }
+
   /** The holders of the newest version, the only ones a reader may be sent to. */
   newestReplicas(key: string): PeerId[] {
     const chain = this.chains.get(key);

@@ -1,10 +1,12 @@
 /**
  * Files over the ring (the client side of "A P2P Cloud Storage Platform", Xu et al., with Chord placement): a put
  * cuts the file into 1 MiB chunks, seals each with a fresh per-file AES-GCM key, addresses it by the SHA-256 of
- * the sealed bytes, and hands it to the owner of its ring key, which copies it on to its successors (r replicas).
+ * the sealed bytes, and hands it to the owner of its ring key, which copies it on to its successors (r replicas;
+ * when the putting node is one of those successors it keeps its own copy instead of being sent one back).
  * The sealed manifest is stored the same way; its id and the key form the link. A get looks each chunk's owner up,
- * asks it for the replica set, and fetches from the holders in turn (rotated per chunk, so a file's chunks come
- * from several replicas in parallel); bytes that do not hash to the chunk id are refused, the sender logged, and
+ * asks it for the replica set (remembered per owner for the rest of the get: a file's chunks fall on few owners,
+ * so most chunks skip that round trip), and fetches from the holders in turn (rotated per chunk, so a file's
+ * chunks come from several replicas in parallel); bytes that do not hash to the chunk id are refused, the sender logged, and
  * the chunk fetched elsewhere.
  */
 import type { PeerId } from '../../core/ids.ts';
@@ -33,7 +35,12 @@ export interface Progress {
   (done: number, total: number): void;
 }
 
-const PARALLEL = 4;
+/**
+ * Chunks in flight at once, per put or get. Each lane spends most of its time waiting (a lookup, a transfer, the
+ * owner's copies and store), so more lanes than cores keep the links busy; 8 × 1 MiB stays far below the link's
+ * buffer limits.
+ */
+const PARALLEL = 8;
 const ATTEMPTS = 5;
 const RETRY_MS = 1500;
 
@@ -64,10 +71,22 @@ export class FileTransfers {
     return { link: formatLink({ manifestId, key }), minReplicas };
   }
 
+  /** Keeps this node's own replica of a chunk it put; resolves to the error if it could not (e.g. E_STORE_FULL). */
+  private async storeOwnCopy(id: string, sealed: Uint8Array): Promise<unknown> {
+    try {
+      await this.deps.store.put(id, sealed);
+      return null;
+    } catch (err) {
+      this.deps.log('warn', `could not keep this node's replica of ${id.slice(0, 12)}…: ${messageOf(err)}`);
+      return err;
+    }
+  }
+
   /** Fetches, verifies and decrypts a file by its link. `onManifest` learns its name and size first. */
   async get(linkText: string, onManifest: (m: Manifest) => void, progress: Progress): Promise<{ name: string; bytes: Uint8Array }> {
     const link = parseLink(linkText);
-    const manifest = decodeManifest(await open(link.key, await this.fetchChunk(link.manifestId, 0)));
+    const holders = new Map<PeerId, PeerId[]>();
+    const manifest = decodeManifest(await open(link.key, await this.fetchChunk(link.manifestId, 0, holders)));
     onManifest(manifest);
     const out = new Uint8Array(manifest.size);
     const offsets: number[] = [];
@@ -79,7 +98,7 @@ export class FileTransfers {
     let done = 0;
     await inParallel(manifest.chunks.length, PARALLEL, async (i) => {
       const c = manifest.chunks[i]!;
-      const plain = await open(link.key, await this.fetchChunk(c.id, i));
+      const plain = await open(link.key, await this.fetchChunk(c.id, i, holders));
       if (plain.byteLength !== c.size) throw new NepheleError('E_STORAGE_BAD_MANIFEST', `chunk ${i} is ${plain.byteLength} bytes, manifest says ${c.size}`);
       out.set(plain, offsets[i]!);
       progress(++done, manifest.chunks.length);
@@ -97,7 +116,15 @@ export class FileTransfers {
       try {
         const owner = await this.deps.lookup(chunkRingKey(id));
         const reply = await this.deps.ask(owner, { t: 'put', chunk: id, replicate: true }, sealed);
-        if (reply.msg.t === 'stored') return reply.msg.holders.length;
+        if (reply.msg.t === 'stored') {
+          const holders = reply.msg.holders;
+          // The owner names this node among the holders without sending it a copy: it stores its own.
+          if (owner === this.deps.self || !holders.includes(this.deps.self)) return holders.length;
+          const failure = await this.storeOwnCopy(id, sealed);
+          if (failure === null) return holders.length;
+          if (holders.length > 1) return holders.length - 1;
+          throw failure;
+        }
         last = new NepheleError('E_STORAGE_PROTOCOL', `unexpected answer "${reply.msg.t}" to a put`);
       } catch (err) {
         last = err;
@@ -108,8 +135,11 @@ export class FileTransfers {
     throw last instanceof Error ? last : new NepheleError('E_STORAGE_PUT_FAILED', String(last));
   }
 
-  /** A chunk's verified bytes: from the local store if held, else from its replica holders. */
-  private async fetchChunk(id: string, index: number): Promise<Uint8Array> {
+  /**
+   * A chunk's verified bytes: from the local store if held, else from its replica holders. `known` caches the
+   * replica set per owner for one get; an attempt that finds no good copy drops that owner's entry.
+   */
+  private async fetchChunk(id: string, index: number, known: Map<PeerId, PeerId[]>): Promise<Uint8Array> {
     const local = await this.deps.store.get(id);
     if (local && (await chunkIdOf(local)) === id) return local;
     const tried = new Set<PeerId>();
@@ -117,8 +147,11 @@ export class FileTransfers {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (attempt > 0) await this.deps.sleep(RETRY_MS);
       let holders: PeerId[];
+      let owner: PeerId;
       try {
-        holders = await this.holdersOf(id);
+        owner = await this.deps.lookup(chunkRingKey(id));
+        holders = known.get(owner) ?? (await this.holdersAt(owner, id));
+        if (holders.length > 1) known.set(owner, holders);
       } catch (err) {
         last = err;
         continue;
@@ -142,13 +175,13 @@ export class FileTransfers {
           last = err;
         }
       }
+      known.delete(owner);
     }
     throw new NepheleError('E_STORAGE_CHUNK_UNAVAILABLE', `chunk ${id.slice(0, 12)}… could not be fetched from any replica (last: ${messageOf(last)})`);
   }
 
   /** The replica set of a chunk as its owner sees it (the owner alone if it cannot say). */
-  private async holdersOf(id: string): Promise<PeerId[]> {
-    const owner = await this.deps.lookup(chunkRingKey(id));
+  private async holdersAt(owner: PeerId, id: string): Promise<PeerId[]> {
     try {
       const reply = await this.deps.ask(owner, { t: 'locate', chunk: id });
       if (reply.msg.t === 'holders' && reply.msg.holders.length > 0) return reply.msg.holders;

@@ -12,12 +12,22 @@
  * - holder and reader: keeps the newest version it was given, and serves exactly the version asked for, never
  *   another. A reader asks the index for the holders of the newest version (a stale replica is never named) and
  *   reads from the one with the lowest measured round trip, falling back to the next.
+ *
+ * Durable: a held value lives in the node's chunk store (as the chunk sha256(value), so it counts against the lent
+ * quota and a full holder refuses it with E_STORE_FULL) with a small record of which name and version it is; the
+ * index persists its chains and hands copies to its successors, which take over when it dies
+ * (storage-named-index.ts). Both survive a restart of the node.
  */
 import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
-import { ReplicaIndex, type IndexEvent } from '../../protocols/storage/replica-index.ts';
+import type { IndexEvent } from '../../protocols/storage/replica-index.ts';
 import type { StorageMessage } from '../../wire/storage.ts';
+import type { ChunkStore } from '../../store/chunk-store.ts';
+import { chunkIdOf } from '../../store/chunk-id.ts';
+import type { RecordStore } from '../../store/record-store.ts';
 import { sha256Hex } from './storage-crypto.ts';
+import { IndexKeeper } from './storage-named-index.ts';
+import { HELD_PREFIX, heldRecordSchema, isIndexCopyName, parseRecord, type HeldRecord } from './storage-named-records.ts';
 import type { OutgoingAnswer, OutgoingRequest, Reply } from './storage-rpc.ts';
 import type { NamedSnapshot } from './storage-types.ts';
 
@@ -29,6 +39,14 @@ export interface NamedDeps {
   readonly lookup: (ringKey: string) => Promise<PeerId>;
   /** This node's replica set for keys it owns: itself and its r - 1 successors. */
   readonly replicaSet: () => PeerId[];
+  /** Whether this node is the Chord owner of a ring key (see IndexKeeperDeps.owns). */
+  readonly owns: (ringKey: string, strict?: boolean) => boolean;
+  readonly successor: () => PeerId | undefined;
+  /** The node's chunk store (under its quota): held values live there. */
+  readonly store: ChunkStore;
+  readonly records: RecordStore;
+  /** The store's usage changed. */
+  readonly stored: () => void;
   /** Measured round trip to a peer (undefined before any sample). */
   readonly rttOf: (peer: PeerId) => number | undefined;
   readonly now: () => number;
@@ -54,17 +72,18 @@ export interface NamedRead {
 
 const RETRY_LOCK_MS = 60;
 const PING_WAIT_MS = 1500;
-const MAX_HISTORY = 64;
 const MAX_SHOWN = 20;
 
 export class NamedObjects {
-  private readonly index: ReplicaIndex;
-  /** Index side: the name of each key and who wrote which version. */
-  private readonly indexed = new Map<string, { name: string; history: { version: number; writer: PeerId }[] }>();
+  private readonly keeper: IndexKeeper;
   /** Index side: commits waiting for their replicas' confirmations. */
   private readonly awaitingUpdate = new Map<string, { version: number; settle: () => void }>();
-  /** Holder side: the newest version given to this node, per key. */
-  private readonly held = new Map<string, { name: string; version: number; bytes: Uint8Array }>();
+  /** Holder side: the newest version given to this node, per key (its bytes are in the chunk store). */
+  private readonly held = new Map<string, HeldRecord>();
+  /** Holder side: stores of one key run one after another. */
+  private readonly keeping = new Map<string, Promise<unknown>>();
+  /** Records read back from the stores after a restart; requests wait for it. */
+  readonly loaded: Promise<void>;
   /** Writer side: one write per key at a time from this node (the index knows writers by peer id). */
   private readonly writing = new Map<string, Promise<unknown>>();
   /** Test hook: take the lock, then never commit (a writer that dies holding it). */
@@ -73,7 +92,39 @@ export class NamedObjects {
   ignoreSyncs = false;
 
   constructor(private readonly deps: NamedDeps) {
-    this.index = new ReplicaIndex({ lockTimeoutMs: deps.lockTimeoutMs });
+    this.keeper = new IndexKeeper(deps, deps.lockTimeoutMs);
+    this.loaded = this.load().catch((err: unknown) => deps.log('warn', `could not read named-object records: ${String(err)}`));
+  }
+
+  private get index(): IndexKeeper['index'] {
+    return this.keeper.index;
+  }
+
+  /** Whether a chunk holds a named object's value here (such chunks are placed by name, not by their id). */
+  isPinned(chunk: string): boolean {
+    for (const h of this.held.values()) if (h.chunk === chunk) return true;
+    return false;
+  }
+
+  get indexesTakenOver(): number {
+    return this.keeper.takenOver;
+  }
+
+  peerUp(peer: PeerId): void {
+    this.keeper.peerUp(peer);
+  }
+
+  peerDown(peer: PeerId): void {
+    this.apply(this.keeper.peerDown(peer, this.deps.now()));
+  }
+
+  private async load(): Promise<void> {
+    for (const [k, value] of await this.deps.records.entries(HELD_PREFIX)) {
+      const record = parseRecord(heldRecordSchema, value, (why) => this.deps.log('warn', `ignored stored record ${k}: ${why}`));
+      if (record && (await this.deps.store.has(record.chunk))) this.held.set(k.slice(HELD_PREFIX.length), record);
+    }
+    await this.keeper.load();
+    this.deps.changed();
   }
 
   static async keyOf(name: string): Promise<string> {
@@ -82,6 +133,7 @@ export class NamedObjects {
 
   tick(): void {
     this.apply(this.index.expire(this.deps.now()));
+    void this.keeper.flush().catch((err: unknown) => this.deps.log('warn', `could not save the replica index: ${String(err)}`));
   }
 
   async write(name: string, bytes: Uint8Array): Promise<NamedWrite> {
@@ -113,13 +165,17 @@ export class NamedObjects {
 
   /** Answers the named-object requests of the storage protocol. */
   async serve(from: PeerId, msg: NamedRequest, body: Uint8Array): Promise<{ msg: OutgoingAnswer; body?: Uint8Array }> {
+    await this.loaded;
+    if (msg.t === 'nlock' || msg.t === 'ncommit' || msg.t === 'nrelease' || msg.t === 'nlocate') await this.keeper.ensure(msg.key);
     switch (msg.t) {
       case 'nlock': {
         await this.checkName(msg.key, msg.name);
-        this.indexed.set(msg.key, this.indexed.get(msg.key) ?? { name: msg.name, history: [] });
+        if (isIndexCopyName(msg.name)) throw new NepheleError('E_NAMED_RESERVED', 'names starting with "#index:" are reserved');
+        this.keeper.indexed.set(msg.key, this.keeper.indexed.get(msg.key) ?? { name: msg.name, history: [] });
         for (const holder of this.deps.replicaSet()) this.index.addReplica(msg.key, holder, 0);
         const event = this.index.requestWrite(msg.key, from, this.deps.now());
         if (!event.ok) throw new NepheleError(event.code, event.reason);
+        this.keeper.touched(msg.key);
         this.deps.changed();
         const granted = event.value.kind === 'granted';
         return { msg: { t: 'nlockres', key: msg.key, granted, version: this.index.version(msg.key) ?? 0, holders: this.holdersOf(msg.key) } };
@@ -131,37 +187,37 @@ export class NamedObjects {
         return { msg: { t: 'nreleased', key: msg.key } };
       case 'nput':
         await this.checkName(msg.key, msg.name);
-        this.keep(msg.key, msg.name, msg.version, body);
+        if (isIndexCopyName(msg.name)) await this.keeper.receiveCopy(from, msg.name, body);
+        else await this.keep(msg.key, msg.name, msg.version, body);
         return { msg: { t: 'nstored', key: msg.key, version: msg.version } };
       case 'nsync': {
         if (this.ignoreSyncs) return new Promise(() => undefined);
         const reply = await this.deps.ask(msg.from, { t: 'nget', key: msg.key, version: msg.version });
         if (reply.msg.t !== 'nobject' || reply.msg.version !== msg.version) throw new NepheleError('E_NAMED_STALE', 'the source sent another version');
-        this.keep(msg.key, msg.name, msg.version, reply.body);
+        await this.keep(msg.key, msg.name, msg.version, reply.body);
         return { msg: { t: 'nstored', key: msg.key, version: msg.version } };
       }
-      case 'nlocate': {
-        const entry = this.indexed.get(msg.key);
-        const version = this.index.version(msg.key) ?? 0;
-        return { msg: { t: 'nreplicas', key: msg.key, name: entry?.name ?? null, version, holders: version > 0 ? this.index.newestReplicas(msg.key) : [] } };
-      }
+      case 'nlocate':
+        return { msg: { t: 'nreplicas', key: msg.key, ...this.keeper.locate(msg.key) } };
       case 'nget': {
         const here = this.held.get(msg.key);
         if (!here || here.version !== msg.version) {
           throw new NepheleError('E_NAMED_STALE', `holding version ${here?.version ?? 'none'}, asked for ${msg.version}`);
         }
-        return { msg: { t: 'nobject', key: msg.key, name: here.name, version: here.version }, body: here.bytes.slice() };
+        const bytes = await this.deps.store.get(here.chunk);
+        if (!bytes) throw new NepheleError('E_NAMED_MISSING', `the value of version ${here.version} is gone from this node's store`);
+        return { msg: { t: 'nobject', key: msg.key, name: here.name, version: here.version }, body: bytes };
       }
     }
   }
 
   snapshot(): NamedSnapshot {
-    const indexed = [...this.indexed].slice(-MAX_SHOWN).map(([key, e]) => ({
+    const indexed = [...this.keeper.indexed].slice(-MAX_SHOWN).map(([key, e]) => ({
       name: e.name, version: this.index.version(key) ?? 0, lockHolder: this.index.lockHolder(key) ?? null,
       waiting: this.index.waiting(key).length, replicas: this.index.replicas(key),
       history: e.history.slice(-MAX_SHOWN),
     }));
-    const held = [...this.held.values()].slice(-MAX_SHOWN).map((h) => ({ name: h.name, version: h.version, size: h.bytes.byteLength }));
+    const held = [...this.held.values()].slice(-MAX_SHOWN).map((h) => ({ name: h.name, version: h.version, size: h.size }));
     return { indexed, held };
   }
 
@@ -195,11 +251,8 @@ export class NamedObjects {
     const result = this.index.commit(key, writer, holder, this.deps.now());
     if (!result.ok) throw new NepheleError(result.code, result.reason);
     const version = this.index.version(key) ?? 0;
-    const entry = this.indexed.get(key);
-    if (entry) {
-      entry.history.push({ version, writer });
-      if (entry.history.length > MAX_HISTORY) entry.history.shift();
-    }
+    this.keeper.recordHistory(key, version, writer);
+    this.keeper.touched(key);
     const settled = new Promise<void>((resolve) => {
       if (this.index.lockHolder(key) !== writer) return resolve();
       this.awaitingUpdate.set(key, { version, settle: resolve });
@@ -212,7 +265,7 @@ export class NamedObjects {
   private apply(events: readonly IndexEvent[]): void {
     for (const event of events) {
       if (event.kind === 'update-replicas') {
-        const name = this.indexed.get(event.key)?.name;
+        const name = this.keeper.indexed.get(event.key)?.name;
         if (name === undefined) continue;
         for (const to of event.to) {
           this.deps.ask(to, { t: 'nsync', key: event.key, name, version: event.version, from: event.from }).then(
@@ -229,6 +282,7 @@ export class NamedObjects {
         if (event.kind === 'lock-broken') this.deps.log('warn', `broke the write lock of ${event.key.slice(0, 12)}… held by ${event.writer.slice(0, 8)}`);
       }
     }
+    for (const event of events) this.keeper.touched(event.key);
     if (events.length > 0) this.deps.changed();
   }
 
@@ -237,11 +291,22 @@ export class NamedObjects {
     return newest.length > 0 ? newest : this.index.replicas(key).map((r) => r.holder);
   }
 
-  private keep(key: string, name: string, version: number, bytes: Uint8Array): void {
-    const here = this.held.get(key);
-    if (here && here.version > version) return;
-    this.held.set(key, { name, version, bytes: bytes.slice() });
-    this.deps.changed();
+  /** Stores a version of an object (not older than the one held) in the chunk store, under the quota. */
+  private keep(key: string, name: string, version: number, bytes: Uint8Array): Promise<void> {
+    const run = (this.keeping.get(key) ?? Promise.resolve()).then(async () => {
+      const here = this.held.get(key);
+      if (here && here.version > version) return;
+      const chunk = await chunkIdOf(bytes);
+      await this.deps.store.put(chunk, bytes);
+      const record: HeldRecord = { name, version, chunk, size: bytes.byteLength };
+      this.held.set(key, record);
+      await this.deps.records.set(HELD_PREFIX + key, record);
+      if (here && here.chunk !== chunk && !this.isPinned(here.chunk)) await this.deps.store.delete(here.chunk);
+      this.deps.stored();
+      this.deps.changed();
+    });
+    this.keeping.set(key, run.catch(() => undefined));
+    return run;
   }
 
   private async checkName(key: string, name: string): Promise<void> {

@@ -5,6 +5,8 @@
  * already hold, and pushes the rest. Every `fullPassTicks` it also runs a full pass (as if it had just become the
  * owner of everything in its range), which repairs copies lost to changes it did not see. Passes never overlap.
  * `handOver` is the graceful leave: the chunks this node owns go to its successor before it goes.
+ * The full pass's sweep also finds stray copies — chunks this node holds but whose replica set it has left — and
+ * deletes them once the whole replica set holds them, after a grace period (storage-garbage.ts).
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { ChunkStore } from '../../store/chunk-store.ts';
@@ -13,6 +15,7 @@ import { inHalfOpen, positionOf } from '../../protocols/chord/ring.ts';
 import { MAX_HAS_LIST } from '../../wire/storage.ts';
 import type { OutgoingRequest, Reply } from './storage-rpc.ts';
 import { messageOf } from './storage-files.ts';
+import { StrayCopies } from './storage-garbage.ts';
 
 const SWEEP_BATCH = 32;
 
@@ -28,6 +31,10 @@ export interface ReplicationDeps {
   readonly now: () => number;
   readonly changed: () => void;
   readonly fullPassTicks: number;
+  /** A stray copy is deleted after it has been seen fully replicated elsewhere for this long (ms). */
+  readonly strayGraceMs: number;
+  /** Chunks this node keeps whatever the ring says (named-object values, which are placed by name, not by id). */
+  readonly pinned: (chunk: string) => boolean;
 }
 
 export class Replicator {
@@ -37,11 +44,14 @@ export class Replicator {
   private sweepCursor = 0;
   private again = false;
   private ticks = 0;
+  private readonly strays: StrayCopies;
   copiesPushed = 0;
+  straysDeleted = 0;
   lastPassAt: number | null = null;
 
   constructor(private readonly deps: ReplicationDeps) {
     this.last = { self: deps.self, predecessor: undefined, successors: [] };
+    this.strays = new StrayCopies(deps.replicas, deps.strayGraceMs);
   }
 
   /** Called whenever the ring may have moved; starts a pass if the neighbourhood that matters changed. */
@@ -66,7 +76,8 @@ export class Replicator {
     const { predecessor, successors } = this.view();
     const to = successors[0];
     if (!to || predecessor === undefined) return 0;
-    const moves = localRereplication(await this.deps.store.list(), { self: this.deps.self, predecessor: undefined, successors: [] }, { self: this.deps.self, predecessor, successors: [to] }, 2);
+    const held = (await this.deps.store.list()).filter((c) => !this.deps.pinned(c));
+    const moves = localRereplication(held, { self: this.deps.self, predecessor: undefined, successors: [] }, { self: this.deps.self, predecessor, successors: [to] }, 2);
     return this.push(to, moves.map((m) => m.chunk), 'handover');
   }
 
@@ -93,7 +104,7 @@ export class Replicator {
   }
 
   private async pass(before: LocalView, now: LocalView, sweep: boolean): Promise<void> {
-    const held = await this.deps.store.list();
+    const held = (await this.deps.store.list()).filter((c) => !this.deps.pinned(c));
     const moves = localRereplication(held, before, now, this.deps.replicas);
     const byTarget = new Map<PeerId, string[]>();
     for (const { chunk, to } of moves) {
@@ -106,13 +117,15 @@ export class Replicator {
   }
 
   /**
-   * A chunk can sit on peers that are not its replica set (it was placed while the ring was still settling, or
-   * its owner lost it). Each full pass checks a few of the chunks held here but owned elsewhere: if the owner
-   * lacks one, it gets a copy and replicates it from there.
+   * A chunk can sit on peers that are not its replica set (it was placed while the ring was still settling, the
+   * ring moved on, or its owner lost it). Each full pass checks a few of the chunks held here but owned elsewhere:
+   * if the owner lacks one, it gets a copy and replicates it from there; if this node is not in the chunk's
+   * replica set and every member holds it, the copy here is a stray and goes after the grace period.
    */
   private async sweep(held: string[], predecessor: PeerId): Promise<void> {
     const self = positionOf(this.deps.self);
     const pred = positionOf(predecessor);
+    this.strays.retain(new Set(held));
     const foreign = held.filter((c) => !inHalfOpen(positionOf(chunkRingKey(c)), pred, self));
     if (foreign.length === 0) return;
     const start = this.sweepCursor % foreign.length;
@@ -122,16 +135,41 @@ export class Replicator {
       try {
         const owner = await this.deps.lookup(chunkRingKey(chunk));
         if (owner === this.deps.self) continue;
-        const reply = await this.deps.ask(owner, { t: 'has', chunks: [chunk] });
-        if (reply.msg.t === 'have' && reply.msg.chunks.includes(chunk)) continue;
-        const bytes = await this.deps.store.get(chunk);
-        if (!bytes) continue;
-        await this.deps.ask(owner, { t: 'put', chunk, replicate: true }, bytes);
-        this.copiesPushed++;
-        this.deps.log('info', `chunk ${chunk.slice(0, 12)}… was missing at its owner ${owner.slice(0, 8)}; copied it there`);
+        const holders = await this.holdersAt(owner, chunk);
+        const others = holders.filter((h) => h !== this.deps.self);
+        const having = await Promise.all(others.map((h) => this.holds(h, chunk)));
+        if (!having[others.indexOf(owner)]) {
+          const bytes = await this.deps.store.get(chunk);
+          if (!bytes) continue;
+          await this.deps.ask(owner, { t: 'put', chunk, replicate: true }, bytes);
+          this.copiesPushed++;
+          this.deps.log('info', `chunk ${chunk.slice(0, 12)}… was missing at its owner ${owner.slice(0, 8)}; copied it there`);
+          continue;
+        }
+        const check = { holder: holders.includes(this.deps.self), confirmedElsewhere: having.filter(Boolean).length };
+        if (this.strays.observe(chunk, check, this.deps.now()) === 'delete' && (await this.deps.store.delete(chunk))) {
+          this.straysDeleted++;
+          this.deps.changed();
+          this.deps.log('info', `deleted stray copy of ${chunk.slice(0, 12)}…: its ${holders.length} replica holders have it`);
+        }
       } catch (err) {
         this.deps.log('info', `sweep of ${chunk.slice(0, 12)}… stopped: ${messageOf(err)}`);
       }
+    }
+  }
+
+  /** A chunk's replica set as its owner sees it. */
+  private async holdersAt(owner: PeerId, chunk: string): Promise<PeerId[]> {
+    const reply = await this.deps.ask(owner, { t: 'locate', chunk });
+    return reply.msg.t === 'holders' && reply.msg.holders.length > 0 ? reply.msg.holders : [owner];
+  }
+
+  private async holds(peer: PeerId, chunk: string): Promise<boolean> {
+    try {
+      const reply = await this.deps.ask(peer, { t: 'has', chunks: [chunk] });
+      return reply.msg.t === 'have' && reply.msg.chunks.includes(chunk);
+    } catch {
+      return false;
     }
   }
 

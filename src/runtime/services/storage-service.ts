@@ -10,7 +10,9 @@
  *   write {name, bytes} → {name, version, replicas}     read {name} → {name, version, bytes, from}
  *   probeLookups {count} → {ms[]}  (Chord lookups of random keys, timed: the storage bench's latency figure)
  *
- * `write`/`read` are mutable named objects on a versioned replica chain (storage-named.ts).
+ * `write`/`read` are mutable named objects on a versioned replica chain (storage-named.ts), whose values live in
+ * the chunk store under the quota and whose index survives restarts and fails over to the next successor. Copies
+ * whose replica set this node has left are deleted after a grace period (storage-garbage.ts).
  */
 import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
@@ -26,17 +28,25 @@ import { Replicator } from './storage-replication.ts';
 import { NamedObjects, type NamedRequest } from './storage-named.ts';
 import { MAX_NAMED_OBJECT_BYTES, MAX_OBJECT_NAME } from '../../wire/storage.ts';
 import { DEFAULT_QUOTA_BYTES, QuotaChunkStore } from './storage-quota.ts';
+import type { RecordStore } from '../../store/record-store.ts';
+import { defaultRecordStore } from './storage-store.ts';
+import { isIndexCopyName } from './storage-named-records.ts';
+import { inHalfOpen, positionOf } from '../../protocols/chord/ring.ts';
 import { STORAGE_SERVICE, type StorageSnapshot, type StoredFile, type TransferProgress } from './storage-types.ts';
 
 export interface StorageServiceOptions {
   /** Opens this peer's chunk store (IndexedDB in the browser, memory or disk in the Node peer). */
   readonly openStore: (self: PeerId) => ChunkStore;
+  /** Opens this peer's named-object records (default: IndexedDB in the browser, memory elsewhere). */
+  readonly openRecords?: (self: PeerId) => RecordStore;
   readonly quotaBytes?: number;
   readonly replicas?: number;
   /** Time a peer gets to answer one request (a 1 MiB chunk included). */
   readonly requestTimeoutMs?: number;
   /** Node ticks between full re-replication passes. */
   readonly fullPassTicks?: number;
+  /** A chunk whose replica set this node has left is deleted once the set holds it for this long (default 2 min). */
+  readonly strayGraceMs?: number;
   /** A named object's write lock held longer than this is broken (default 10 s, at most half the request timeout). */
   readonly namedLockTimeoutMs?: number;
 }
@@ -49,8 +59,9 @@ const putArgs = z.object({ name: z.string().min(1).max(255), bytes: z.instanceof
 const getArgs = z.object({ link: z.string().max(400) }).strict();
 const quotaArgs = z.object({ bytes: z.number().finite().min(0).max(2 ** 50) }).strict();
 const faultArgs = z.object({ corruptServed: z.boolean().optional(), stallNamedWrites: z.boolean().optional(), ignoreNamedSyncs: z.boolean().optional() }).strict();
-const writeArgs = z.object({ name: z.string().min(1).max(MAX_OBJECT_NAME), bytes: z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_NAMED_OBJECT_BYTES, 'a named object holds at most 1 MiB') }).strict();
-const readArgs = z.object({ name: z.string().min(1).max(MAX_OBJECT_NAME) }).strict();
+const objectName = z.string().min(1).max(MAX_OBJECT_NAME).refine((n) => !isIndexCopyName(n), 'names starting with "#index:" are reserved');
+const writeArgs = z.object({ name: objectName, bytes: z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_NAMED_OBJECT_BYTES, 'a named object holds at most 1 MiB') }).strict();
+const readArgs = z.object({ name: objectName }).strict();
 const probeArgs = z.object({ count: z.number().int().min(1).max(1000) }).strict();
 
 export function storageService(options: StorageServiceOptions): ServiceFactory {
@@ -99,11 +110,18 @@ class StorageService implements NodeService {
       changed: () => this.refreshUsage(),
       neighbours: () => ({ predecessor: this.ring.predecessor(), successors: this.ring.successors() }),
       fullPassTicks: options.fullPassTicks ?? 30,
+      strayGraceMs: options.strayGraceMs ?? 120_000,
+      pinned: (chunk) => this.named?.isPinned(chunk) ?? false,
     });
     this.named = new NamedObjects({
       self: deps.self, ask, log: deps.log, now: deps.now, changed: deps.changed,
       lookup: (key) => this.ring.lookup(key),
       replicaSet: () => replicaHolders(deps.self, this.ring.successors(), this.replicas),
+      owns: (ringKey, strict) => this.owns(ringKey, strict),
+      successor: () => this.ring.successors()[0],
+      store: this.store,
+      records: (options.openRecords ?? defaultRecordStore)(deps.self),
+      stored: () => this.refreshUsage(),
       rttOf: (peer) => this.rpc.rttOf(peer),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       // A commit answers once the lock unlocks or breaks, so the lock must break well inside a request's timeout.
@@ -123,10 +141,19 @@ class StorageService implements NodeService {
 
   peerUp(peer: PeerId): void {
     this.rpc.peerUp(peer);
+    this.named.peerUp(peer);
   }
 
   peerDown(peer: PeerId): void {
     this.rpc.peerDown(peer);
+    this.named.peerDown(peer);
+  }
+
+  /** Whether this node owns a ring key: it lies in (predecessor, self], or (unless strict) the predecessor is unknown. */
+  private owns(ringKey: string, strict = false): boolean {
+    const pred = this.ring.predecessor();
+    if (pred === undefined) return !strict;
+    return inHalfOpen(positionOf(ringKey), positionOf(pred), positionOf(this.deps.self));
   }
 
   stop(): void {
@@ -139,7 +166,8 @@ class StorageService implements NodeService {
       predecessor: this.ring.predecessor() ?? null, successors: this.ring.successors().slice(0, this.replicas + 1),
       uploads: [...this.uploads.values()].reverse(), downloads: [...this.downloads.values()].reverse(),
       refusedChunks: this.refusedChunks, badSenders: [...this.badSenders],
-      copiesPushed: this.replicator.copiesPushed, lastRepairAt: this.replicator.lastPassAt, corruptServed: this.corruptServed,
+      indexesTakenOver: this.named.indexesTakenOver,
+      copiesPushed: this.replicator.copiesPushed, straysDeleted: this.replicator.straysDeleted, lastRepairAt: this.replicator.lastPassAt, corruptServed: this.corruptServed,
       named: this.named.snapshot(),
     };
   }
@@ -255,8 +283,9 @@ class StorageService implements NodeService {
     switch (msg.t) {
       case 'put':
       case 'handover': {
-        // The owner's copies go out while it stores its own (successors verify the hash themselves).
-        const copies = msg.t === 'put' && msg.replicate ? this.replicate(msg.chunk, body) : Promise.resolve([]);
+        // The owner's copies go out while it stores its own (successors verify the hash themselves). A requester
+        // that is itself in the replica set is named among the holders but sent nothing: it stores its own copy.
+        const copies = msg.t === 'put' && msg.replicate ? this.replicate(msg.chunk, body, from) : Promise.resolve([]);
         let stored = false;
         let full: unknown = null;
         try {
@@ -290,11 +319,16 @@ class StorageService implements NodeService {
     }
   }
 
-  /** The owner copies a new chunk to the next r - 1 successors; resolves to those that stored it. */
-  private async replicate(chunk: string, bytes: Uint8Array): Promise<PeerId[]> {
+  /**
+   * The owner copies a new chunk to the next r - 1 successors; resolves to those that stored it, and to the
+   * requester if it is one of them (it keeps the bytes it sent, so sending them back would only cost a transfer).
+   */
+  private async replicate(chunk: string, bytes: Uint8Array, requester: PeerId): Promise<PeerId[]> {
     const targets = replicaHolders(this.deps.self, this.ring.successors(), this.replicas).filter((p) => p !== this.deps.self);
-    const results = await Promise.allSettled(targets.map((to) => this.rpc.request(to, { t: 'put', chunk, replicate: false }, bytes)));
-    return targets.filter((_, i) => results[i]!.status === 'fulfilled');
+    const sendTo = targets.filter((p) => p !== requester);
+    const results = await Promise.allSettled(sendTo.map((to) => this.rpc.request(to, { t: 'put', chunk, replicate: false }, bytes)));
+    const stored = sendTo.filter((_, i) => results[i]!.status === 'fulfilled');
+    return targets.includes(requester) ? [...stored, requester] : stored;
   }
 
   private async probeLookups(count: number): Promise<number[]> {

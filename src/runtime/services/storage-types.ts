@@ -39,6 +39,10 @@ export interface StorageSnapshot {
   /** Copies pushed by re-replication since start, and the last pass's time. */
   readonly copiesPushed: number;
   readonly lastRepairAt: number | null;
+  /** Stray copies deleted since start (chunks whose replica set this node left; absent in older snapshots). */
+  readonly straysDeleted?: number;
+  /** Named-object indexes this node took over from a dead or displaced index node (absent in older snapshots). */
+  readonly indexesTakenOver?: number;
   /** Test hook: this node corrupts the chunks it serves (off unless switched on). */
   readonly corruptServed: boolean;
   /** Mutable named objects: keys this node indexes and versions it holds (absent in older snapshots). */
