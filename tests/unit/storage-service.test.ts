@@ -53,6 +53,21 @@ describe('storage service over a memory edge', () => {
     await waitFor(() => ids.slice(4).reduce((s, id) => s + (h.nodes.has(id) ? storageOf(h, id).chunksHeld : 0), 0) + storageOf(h, ids[1]!).chunksHeld >= 15, 15_000, 're-replicated');
   });
 
+  it('credits storage-hours only to peers that hold bytes, and only while they hold them', async () => {
+    const { hub: h, ids } = await cloud(4);
+    await cmd(h, ids[0]!, 'put', { name: 'held.bin', bytes: fileBytes(2 * 1024 * 1024, 3) });
+    const holders = ids.filter((id) => storageOf(h, id).usedBytes > 0);
+    expect(holders.length).toBeGreaterThanOrEqual(3);
+    await waitFor(() => holders.every((id) => (storageOf(h, id).lentGiBHours ?? 0) > 0), 10_000, 'holders credited');
+    for (const id of ids.filter((i) => !holders.includes(i))) expect(storageOf(h, id).lentGiBHours).toBe(0);
+    // A holder lending ~1 MiB for a few seconds earns about 1/1024 GiB × seconds/3600 h: small, bounded, growing.
+    const before = storageOf(h, holders[0]!).lentGiBHours!;
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = storageOf(h, holders[0]!).lentGiBHours!;
+    expect(after).toBeGreaterThan(before);
+    expect(after).toBeLessThan((storageOf(h, holders[0]!).usedBytes / 2 ** 30) * (60 / 3600));
+  });
+
   it('refuses corrupted chunks, logs the sender, and fetches them from another replica', async () => {
     const { hub: h, ids } = await cloud(5);
     const bytes = fileBytes(8 * 1024 * 1024, 3);

@@ -9,6 +9,7 @@
  * restarts the interval. The state is a small JSON object (`state()` / `restore()`), validated on load.
  */
 import { z } from 'zod';
+import { CoalescedWriter, type CreditStore } from './compute-credit-store.ts';
 
 export const GIB = 1024 ** 3;
 export const HOUR_MS = 3_600_000;
@@ -57,5 +58,34 @@ export class StorageCredit {
     this.gibHoursTotal += parsed.data.gibHours;
     if (this.last === null && parsed.data.last !== null) this.last = { ...parsed.data.last };
     return true;
+  }
+}
+
+/**
+ * The storage service's running account: observes the bytes held every tick, saves the state every
+ * `saveEveryTicks` ticks (IndexedDB in the browser, nowhere in Node) and restores it at start.
+ */
+export class LentStorageAccount {
+  private readonly credit = new StorageCredit();
+  private readonly writer: CoalescedWriter<StorageCreditState> | null;
+  private ticks = 0;
+
+  constructor(store: CreditStore<StorageCreditState> | null, private readonly log: (text: string) => void, private readonly saveEveryTicks = 60) {
+    this.writer = store ? new CoalescedWriter(store, (err) => log(`could not save storage credit: ${String(err)}`)) : null;
+    store?.load().then(
+      (saved) => {
+        if (saved !== undefined && !this.credit.restore(saved)) log('the saved storage credit is not valid; starting from zero');
+      },
+      (err: unknown) => log(`could not read saved storage credit: ${String(err)}`),
+    );
+  }
+
+  tick(nowMs: number, usedBytes: number): void {
+    this.credit.observe(nowMs, usedBytes);
+    if (++this.ticks % this.saveEveryTicks === 0) this.writer?.write(this.credit.state());
+  }
+
+  get gibHours(): number {
+    return this.credit.gibHours;
   }
 }

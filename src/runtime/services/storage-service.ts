@@ -32,6 +32,9 @@ import type { RecordStore } from '../../store/record-store.ts';
 import { defaultRecordStore } from './storage-store.ts';
 import { isIndexCopyName } from './storage-named-records.ts';
 import { inHalfOpen, positionOf } from '../../protocols/chord/ring.ts';
+import { LentStorageAccount } from './storage-credit.ts';
+import { defaultCreditStore } from './compute-credit-store.ts';
+import { summedKey } from '../../protocols/aggregation/averaging.ts';
 import { STORAGE_SERVICE, type StorageSnapshot, type StoredFile, type TransferProgress } from './storage-types.ts';
 
 export interface StorageServiceOptions {
@@ -54,6 +57,7 @@ export interface StorageServiceOptions {
 const MAX_KEPT = 50;
 const MAX_BAD_SENDERS = 20;
 const RING_WAIT_MS = 15_000;
+const LENT_KEY = summedKey('storage-gibh');
 
 const putArgs = z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }).strict();
 const getArgs = z.object({ link: z.string().max(400) }).strict();
@@ -86,6 +90,7 @@ class StorageService implements NodeService {
   private badSenders: string[] = [];
   private corruptServed = false;
   private nextUpload = 0;
+  private readonly lent: LentStorageAccount;
 
   constructor(private readonly deps: ServiceDeps, options: StorageServiceOptions) {
     this.replicas = options.replicas ?? DEFAULT_REPLICAS;
@@ -127,6 +132,7 @@ class StorageService implements NodeService {
       // A commit answers once the lock unlocks or breaks, so the lock must break well inside a request's timeout.
       lockTimeoutMs: options.namedLockTimeoutMs ?? Math.min(10_000, (options.requestTimeoutMs ?? 20_000) / 2),
     });
+    this.lent = new LentStorageAccount(defaultCreditStore(deps.self, 'storage'), (text) => deps.log('warn', `storage: ${text}`));
     this.refreshUsage();
   }
 
@@ -135,6 +141,7 @@ class StorageService implements NodeService {
   }
 
   tick(): void {
+    this.lent.tick(this.deps.now(), this.usage.bytes);
     this.replicator.tick();
     this.named.tick();
   }
@@ -168,8 +175,19 @@ class StorageService implements NodeService {
       refusedChunks: this.refusedChunks, badSenders: [...this.badSenders],
       indexesTakenOver: this.named.indexesTakenOver,
       copiesPushed: this.replicator.copiesPushed, straysDeleted: this.replicator.straysDeleted, lastRepairAt: this.replicator.lastPassAt, corruptServed: this.corruptServed,
-      named: this.named.snapshot(),
+      named: this.named.snapshot(), lentGiBHours: this.lent.gibHours, cloudLentGiBHours: this.cloudLent(),
     };
+  }
+
+  private cloudLent(): number | null {
+    const mean = this.deps.averages()?.get(LENT_KEY);
+    const size = this.deps.estimatedSize();
+    return mean === undefined || size === null ? null : mean * size;
+  }
+
+  /** Storage-hours lent, summed over the cloud by aggregation (a peer lending nothing counts as 0). */
+  localValues(): Readonly<Record<string, number>> {
+    return { [LENT_KEY]: this.lent.gibHours };
   }
 
   async command(command: string, args: unknown): Promise<unknown> {

@@ -43,6 +43,10 @@ export interface StorageSnapshot {
   readonly straysDeleted?: number;
   /** Named-object indexes this node took over from a dead or displaced index node (absent in older snapshots). */
   readonly indexesTakenOver?: number;
+  /** Storage credit: GiB-hours this node has lent (bytes held × time while running; absent in older snapshots). */
+  readonly lentGiBHours?: number;
+  /** GiB-hours lent by the whole cloud (aggregated sum); null until an aggregation epoch has ended. */
+  readonly cloudLentGiBHours?: number | null;
   /** Test hook: this node corrupts the chunks it serves (off unless switched on). */
   readonly corruptServed: boolean;
   /** Mutable named objects: keys this node indexes and versions it holds (absent in older snapshots). */
