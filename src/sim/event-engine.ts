@@ -9,6 +9,8 @@ import { EventQueue } from './event-queue.ts';
 
 export interface EventEngineOptions {
   readonly tickMs?: number;
+  /** A node's own period, where nodes tick at different rates (a Node peer at 1 s among browsers at 300 ms). */
+  readonly tickMsOf?: (node: SimNode) => number | undefined;
   /** Each period is tickMs ± jitter·tickMs (uniform), as real timers drift. Default 0. */
   readonly jitter?: number;
 }
@@ -18,6 +20,7 @@ type SimEvent = { readonly kind: 'tick'; readonly node: SimNode } | { readonly k
 export class EventEngine {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly tickMs: number;
+  private readonly tickMsOf: ((node: SimNode) => number | undefined) | undefined;
   private readonly jitter: number;
   /** Nodes of network.all that already have their tick scheduled. */
   private scheduled = 0;
@@ -27,6 +30,7 @@ export class EventEngine {
     options: EventEngineOptions = {},
   ) {
     this.tickMs = options.tickMs ?? 1000;
+    this.tickMsOf = options.tickMsOf;
     this.jitter = options.jitter ?? 0;
     network.scheduler = (env, delay) => this.queue.push(this.network.now + delay, { kind: 'message', env });
   }
@@ -50,7 +54,7 @@ export class EventEngine {
       const node = event.item.node;
       if (!node.alive) continue;
       this.network.tick(node);
-      this.queue.push(event.at + this.period(), event.item);
+      this.queue.push(event.at + this.period(node), event.item);
     }
     this.network.now = until;
   }
@@ -59,12 +63,17 @@ export class EventEngine {
     const all = this.network.all;
     for (; this.scheduled < all.length; this.scheduled++) {
       const node = all[this.scheduled]!;
-      if (node.alive) this.queue.push(this.network.now + this.network.rng.next() * this.tickMs, { kind: 'tick', node });
+      if (node.alive) this.queue.push(this.network.now + this.network.rng.next() * this.baseOf(node), { kind: 'tick', node });
     }
   }
 
-  private period(): number {
-    if (this.jitter === 0) return this.tickMs;
-    return this.tickMs * (1 + (this.network.rng.next() * 2 - 1) * this.jitter);
+  private baseOf(node: SimNode): number {
+    return this.tickMsOf?.(node) ?? this.tickMs;
+  }
+
+  private period(node: SimNode): number {
+    const base = this.baseOf(node);
+    if (this.jitter === 0) return base;
+    return base * (1 + (this.network.rng.next() * 2 - 1) * this.jitter);
   }
 }

@@ -41,8 +41,8 @@ describe('averaging arithmetic', () => {
 describe('SizeEstimation', () => {
   it('two nodes converge to N = 2 within one epoch, and stay null before it completes', () => {
     const A = id(1), B = id(2);
-    const a = new SizeEstimation({ view: viewOf(() => [B]), epochCycles: 4 });
-    const b = new SizeEstimation({ view: viewOf(() => [A]), epochCycles: 4 });
+    const a = new SizeEstimation({ view: viewOf(() => [B]), epochCycles: 4, minExchanges: 1 });
+    const b = new SizeEstimation({ view: viewOf(() => [A]), epochCycles: 4, minExchanges: 1 });
     const nodes = new Map([[A, a], [B, b]]);
     const deliver = (from: string, out: { to: string; msg: AggregationMessage }[]): void => {
       for (const { to, msg } of out) deliver(to, sends(nodes.get(to)!.onMessage(ctx(to), from, msg)));
@@ -89,8 +89,8 @@ describe('SizeEstimation', () => {
 
   it('averages named local values alongside the size', () => {
     const A = id(1), B = id(2);
-    const a = new SizeEstimation({ view: viewOf(() => [B]), epochCycles: 3, localValues: () => new Map([['load', 1]]) });
-    const b = new SizeEstimation({ view: viewOf(() => [A]), epochCycles: 3, localValues: () => new Map([['load', 3]]) });
+    const a = new SizeEstimation({ view: viewOf(() => [B]), epochCycles: 3, minExchanges: 1, localValues: () => new Map([['load', 1]]) });
+    const b = new SizeEstimation({ view: viewOf(() => [A]), epochCycles: 3, minExchanges: 1, localValues: () => new Map([['load', 3]]) });
     const nodes = new Map([[A, a], [B, b]]);
     const deliver = (from: string, out: { to: string; msg: AggregationMessage }[]): void => {
       for (const { to, msg } of out) deliver(to, sends(nodes.get(to)!.onMessage(ctx(to), from, msg)));
@@ -101,6 +101,63 @@ describe('SizeEstimation', () => {
     }
     expect(a.averages()?.get('load')).toBeCloseTo(2, 9);
     expect(b.averages()?.get('load')).toBeCloseTo(2, 9);
+  });
+});
+
+describe('SizeEstimation exchanges are atomic', () => {
+  it('a node waiting for its pull does not push again, and a push it receives meanwhile changes nothing yet', () => {
+    const A = id(1), B = id(2), C = id(3);
+    const a = new SizeEstimation({ view: viewOf(() => [B]), epochCycles: 50 });
+    const first = sends(a.onTick(ctx(A)));
+    expect(first).toHaveLength(1);
+    expect(sends(a.onTick(ctx(A)))).toEqual([]); // still waiting for B
+    const before = [...a.instanceValues()];
+    const answer = sends(a.onMessage(ctx(A), C, { t: 'push', epoch: 0, cycle: 1, instances: [[C, 1]], values: [] }));
+    expect([...a.instanceValues()]).toEqual(before);
+    // Either held (no answer yet) or declined by echoing C's own state, which leaves C unchanged too.
+    if (answer.length > 0) expect(answer[0]!.msg).toMatchObject({ t: 'pull', instances: [[C, 1]] });
+    // B's pull ends the wait; a held push is answered then, with A's state from before merging it.
+    const later = sends(a.onMessage(ctx(A), B, { t: 'pull', epoch: 0, cycle: 1, instances: [], values: [] }));
+    expect([...a.instanceValues()].map(([k, v]) => [k, v])).toContainEqual([A, answer.length > 0 ? 0.5 : 0.25]);
+    if (answer.length === 0) expect(later[0]).toMatchObject({ to: C, msg: { t: 'pull', instances: [[A, 0.5]] } });
+  });
+
+  it('conserves every instance\'s mass exactly when messages arrive late and in any order', () => {
+    const ids = Array.from({ length: 6 }, (_, i) => id(i + 1));
+    const rng = createRng(42);
+    const nodes = new Map(ids.map((p) => [p, new SizeEstimation({ view: viewOf(() => ids.filter((q) => q !== p)), epochCycles: 1000 })]));
+    const inFlight: { from: string; to: string; msg: AggregationMessage }[] = [];
+    for (let step = 0; step < 3000; step++) {
+      if (inFlight.length > 0 && rng.next() < 0.75) {
+        const [m] = inFlight.splice(rng.int(inFlight.length), 1); // any order: links slower than ticks
+        inFlight.push(...sends(nodes.get(m!.to)!.onMessage(ctx(m!.to, step), m!.from, m!.msg)).map((s) => ({ from: m!.to, ...s })));
+      } else {
+        const p = ids[rng.int(ids.length)]!;
+        inFlight.push(...sends(nodes.get(p)!.onTick(ctx(p, step))).map((s) => ({ from: p, ...s })));
+      }
+    }
+    while (inFlight.length > 0) {
+      const m = inFlight.shift()!;
+      inFlight.push(...sends(nodes.get(m.to)!.onMessage(ctx(m.to), m.from, m.msg)).map((s) => ({ from: m.to, ...s })));
+    }
+    const leaders = new Set([...nodes.values()].flatMap((n) => [...n.instanceValues().keys()]));
+    expect(leaders.size).toBeGreaterThan(1);
+    for (const leader of leaders) {
+      const mass = [...nodes.values()].reduce((sum, n) => sum + (n.instanceValues().get(leader) ?? 0), 0);
+      expect(mass).toBeCloseTo(1, 9);
+    }
+    const values = [...nodes.values()].map((n) => n.currentEstimate()!);
+    expect(Math.max(...values.map((v) => Math.abs(v - 6)))).toBeLessThan(0.01); // and it still converges
+  });
+
+  it('a node that took part in too few exchanges keeps its previous estimate (none) at the epoch end', () => {
+    const A = id(1), B = id(2);
+    const a = new SizeEstimation({ view: viewOf(() => []), epochCycles: 3 });
+    a.onTick(ctx(A));
+    a.onMessage(ctx(A), B, { t: 'push', epoch: 0, cycle: 0, instances: [[B, 1]], values: [] });
+    for (let i = 0; i < 3; i++) a.onTick(ctx(A));
+    expect(a.progress().epoch).toBe(1);
+    expect(a.estimate()).toBeNull();
   });
 });
 

@@ -79,17 +79,23 @@ export interface SiteView {
   readonly members: PeerId[];
 }
 
-/** The site of `self`: fresh peers with the same label, and the head (max uptime, ties by higher id). */
-export function siteOf(self: PeerId, own: NodeAttributes, directory: Directory): SiteView {
+/**
+ * The site of `self`: fresh peers with the same label, and the head (max uptime, ties by higher id). A relayed
+ * entry's uptime is as old as the entry, so `age` cycles of `secondsPerCycle` are added back: without that, a
+ * younger peer heard first-hand could outrank the real head heard through others, and nodes would disagree.
+ */
+export function siteOf(self: PeerId, own: NodeAttributes, directory: Directory, secondsPerCycle = 0): SiteView {
   let head = self;
   let headUptime = own.uptimeS;
   const members = [self];
   for (const [peer, e] of directory.fresh()) {
     if (e.attrs.site !== own.site) continue;
     members.push(peer);
-    if (e.attrs.uptimeS > headUptime || (e.attrs.uptimeS === headUptime && peer > head)) {
+    // Whole seconds only, as uptimes are gossiped: peers that started together still tie (and then ids decide).
+    const uptime = e.attrs.uptimeS + Math.floor(e.age * secondsPerCycle);
+    if (uptime > headUptime || (uptime === headUptime && peer > head)) {
       head = peer;
-      headUptime = e.attrs.uptimeS;
+      headUptime = uptime;
     }
   }
   return { head, members: members.sort() };

@@ -7,7 +7,8 @@
  *
  * Totals are aggregation averages × estimated size: load is the compute service's `load` (running tasks /
  * limit); free cores/RAM/storage are this node's attributes while it is held by no slice, else 0 (allocation is
- * what makes a node busy here); `cloud.slices` is 1/size on each slice member, so its sum counts live slices.
+ * what makes a node busy here), and free cores also leave out one core per compute task running here
+ * (`CloudDeps.runningTasks`); `cloud.slices` is 1/size on each slice member, so its sum counts live slices.
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
@@ -25,6 +26,14 @@ import { CLOUD_PROTOCOL, CLOUD_WIRE_VERSION, decodeCloudMessage, type CloudMessa
 import { SliceBook, membersOf, sliceInfo } from './cloud-slices.ts';
 import { CloudRequests } from './cloud-requests.ts';
 import { CLOUD_HISTORY_LENGTH, type CloudAttributes, type CloudEdge, type CloudHistoryPoint, type CloudSnapshot } from './cloud-types.ts';
+
+/**
+ * What the cloud service may use of its node: ServiceDeps, plus the number of compute tasks running here when the
+ * node provides it (NodeCore does not yet: until it does, free cores count no running tasks).
+ */
+export interface CloudDeps extends ServiceDeps {
+  readonly runningTasks?: () => number;
+}
 
 export interface CloudServiceOptions {
   /** Site label at start (the portal sends `setSite` from `?site=`). */
@@ -60,7 +69,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   private readonly history: CloudHistoryPoint[] = [];
   private cycle = 0;
 
-  constructor(private readonly deps: ServiceDeps, options: CloudServiceOptions) {
+  constructor(private readonly deps: CloudDeps, options: CloudServiceOptions) {
     this.startedAt = deps.now();
     this.directory = new Directory(deps.self);
     this.book = new SliceBook(deps.self);
@@ -179,8 +188,9 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
     const free = this.claims.current() === null;
     const mine = this.claims.memberOf();
     const size = mine ? this.book.get(mine)?.members.size ?? 1 : 0;
+    const running = Math.max(0, this.deps.runningTasks?.() ?? 0);
     return {
-      'cloud.free-cores': free ? a.cores : 0,
+      'cloud.free-cores': free ? Math.max(0, a.cores - running) : 0,
       'cloud.free-memory': free ? a.memoryMB : 0,
       'cloud.free-storage': free ? a.storageMB : 0,
       'cloud.slices': size > 0 ? 1 / size : 0,
@@ -194,7 +204,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   snapshot(): CloudSnapshot {
     const self = this.deps.self;
     const attributes = this.attributes();
-    const site = siteOf(self, attributes, this.directory);
+    const site = siteOf(self, attributes, this.directory, this.msPerCycle() / 1000);
     const mine = this.claims.memberOf();
     const record = mine ? this.book.get(mine) : undefined;
     return {
@@ -216,8 +226,12 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   private leaseUntilMs(): number {
     const now = this.deps.now();
     const until = this.claims.current()?.until ?? this.cycle;
-    const msPerCycle = this.cycle > 0 ? (now - this.startedAt) / this.cycle : 1000;
-    return Math.round(now + Math.max(0, until - this.cycle) * msPerCycle);
+    return Math.round(now + Math.max(0, until - this.cycle) * this.msPerCycle());
+  }
+
+  /** The observed tick period (1 s until the first tick). */
+  private msPerCycle(): number {
+    return this.cycle > 0 ? (this.deps.now() - this.startedAt) / this.cycle : 1000;
   }
 
   /** T-Man's ring neighbours of this node in its slice. */
