@@ -40,6 +40,8 @@ export interface ServiceDeps {
   readonly log: (level: 'info' | 'warn', text: string) => void;
   /** Tells the node the service's snapshot changed (snapshots are coalesced). */
   readonly changed: () => void;
+  /** Tasks this node runs for others right now, over every service (free cores = cores − this). */
+  readonly runningTasks: () => number;
 }
 
 export interface NodeService {
@@ -57,6 +59,8 @@ export interface NodeService {
   tick?(): void;
   peerUp?(peer: PeerId): void;
   peerDown?(peer: PeerId): void;
+  /** Tasks (sandboxes) this service is running on this node right now. */
+  runningTasks?(): number;
   /** Named numbers this node contributes to cloud-wide averaging (e.g. load), read at each epoch start. */
   localValues?(): Readonly<Record<string, number>>;
   /** JSON-serialisable state for the UI. */

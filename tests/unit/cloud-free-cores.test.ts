@@ -7,12 +7,11 @@ import { CloudService, type CloudDeps } from '../../src/runtime/services/cloud-s
 import { createRng } from '../../src/core/rng.ts';
 import { viewOf } from '../../src/protocols/peer-sampling/view.ts';
 
-function service(runningTasks?: () => number): CloudService {
+function service(runningTasks: () => number): CloudService {
   const deps: CloudDeps = {
     self: 'a'.repeat(40), rng: createRng(1), now: () => 0, view: viewOf(() => []), viewEntries: () => [],
     linkedPeers: () => [], estimatedSize: () => null, averages: () => null, run: () => {}, sendFrame: () => false,
-    connect: () => {}, runner: () => null, log: () => {}, changed: () => {},
-    ...(runningTasks ? { runningTasks } : {}),
+    connect: () => {}, runner: () => null, log: () => {}, changed: () => {}, runningTasks,
   };
   return new CloudService(deps, { attributes: { cores: 4, memoryMB: 2048, storageMB: 100, cpuScore: 1 } });
 }
@@ -27,9 +26,5 @@ describe('free cores contributed to the cloud totals', () => {
     running = 9;
     expect(cloud.localValues()['cloud.free-cores']).toBe(0);
     expect(cloud.localValues()['cloud.free-memory']).toBe(2048);
-  });
-
-  it('are all offered cores when the node does not report running tasks', () => {
-    expect(service().localValues()['cloud.free-cores']).toBe(4);
   });
 });

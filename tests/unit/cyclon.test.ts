@@ -93,6 +93,23 @@ describe('Cyclon', () => {
     expect(sent.filter((p) => view.includes(p))).toHaveLength(0);
   });
 
+  it('keeps a partner that answered when its view has room, so two peers never gossip each other away', () => {
+    const a = new Cyclon({ viewSize: 20, shuffleLength: 8 });
+    a.onPeersDiscovered(ctx(), [id(1)]);
+    const [shuffle] = a.onTick(ctx(2));
+    if (shuffle?.kind !== 'send') throw new Error('expected a send');
+    expect(a.view()).toEqual([]); // the target leaves the view while the shuffle is out (the paper's step)
+    a.onMessage(ctx(), id(1), { t: 'shuffle-reply', entries: [] });
+    expect(a.view()).toEqual([{ peer: id(1), age: 0 }]);
+    // In a full view the paper's merge stands: the answering partner is not squeezed back in.
+    const full = filled(20);
+    const [out] = full.onTick(ctx(3));
+    if (out?.kind !== 'send') throw new Error('expected a send');
+    const reply = Array.from({ length: 8 }, (_, i) => ({ peer: id(400 + i), age: i }));
+    full.onMessage(ctx(), out.to, { t: 'shuffle-reply', entries: reply });
+    expect(full.view().map((e) => e.peer)).not.toContain(out.to);
+  });
+
   it('a reply from a peer it did not shuffle with only fills empty slots', () => {
     const c = filled(20);
     c.onMessage(ctx(), id(99), { t: 'shuffle-reply', entries: [{ peer: id(300), age: 0 }] });

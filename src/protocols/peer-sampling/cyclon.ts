@@ -79,6 +79,9 @@ export class Cyclon implements Protocol<CyclonMessage>, View {
     const sent = this.outstanding.get(from) ?? [];
     this.outstanding.delete(from);
     this.merge(ctx.self, msg.entries, sent);
+    // The partner just answered, so it is alive: keep it if a slot is free. In a full view this never applies
+    // (the paper's case); in a cloud of two or three peers it stops the one link bouncing the views empty.
+    if (from !== ctx.self && !this.has(from) && this.entries.length < this.viewSize) this.entries.push({ peer: from, age: 0 });
     return [];
   }
 

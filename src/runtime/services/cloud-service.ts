@@ -27,13 +27,8 @@ import { SliceBook, membersOf, sliceInfo } from './cloud-slices.ts';
 import { CloudRequests } from './cloud-requests.ts';
 import { CLOUD_HISTORY_LENGTH, type CloudAttributes, type CloudEdge, type CloudHistoryPoint, type CloudSnapshot } from './cloud-types.ts';
 
-/**
- * What the cloud service may use of its node: ServiceDeps, plus the number of compute tasks running here when the
- * node provides it (NodeCore does not yet: until it does, free cores count no running tasks).
- */
-export interface CloudDeps extends ServiceDeps {
-  readonly runningTasks?: () => number;
-}
+/** What the cloud service may use of its node (ServiceDeps.runningTasks gives the tasks it runs for others). */
+export type CloudDeps = ServiceDeps;
 
 export interface CloudServiceOptions {
   /** Site label at start (the portal sends `setSite` from `?site=`). */
@@ -188,7 +183,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
     const free = this.claims.current() === null;
     const mine = this.claims.memberOf();
     const size = mine ? this.book.get(mine)?.members.size ?? 1 : 0;
-    const running = Math.max(0, this.deps.runningTasks?.() ?? 0);
+    const running = Math.max(0, this.deps.runningTasks());
     return {
       'cloud.free-cores': free ? Math.max(0, a.cores - running) : 0,
       'cloud.free-memory': free ? a.memoryMB : 0,
