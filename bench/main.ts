@@ -9,6 +9,7 @@ import { schedulerSuite } from './scheduler.ts';
 import { storageSuite } from './storage.ts';
 import { x86Suite } from './x86.ts';
 import { slicingSuite } from './slicing.ts';
+import { computeSuite } from './compute.ts';
 
 const SUITES: readonly BenchSuite[] = [
   gossipSuite,
@@ -18,6 +19,7 @@ const SUITES: readonly BenchSuite[] = [
   storageSuite,
   x86Suite,
   slicingSuite,
+  computeSuite,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

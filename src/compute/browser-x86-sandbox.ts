@@ -1,13 +1,15 @@
 /**
  * Runs an x86 task in the browser: a fresh dedicated module worker (workers/v86.worker.ts) per task with one
- * v86 emulator, terminated when the task ends or passes its time limit (x86-sandbox-host.ts). Called in a page
- * or the SharedWorker's page side, where `Worker` exists. Images are copied into the worker, so the caller's
- * cache stays intact.
+ * v86 emulator, terminated when the task ends, passes its time limit or is cancelled (worker-task-host.ts,
+ * x86-sandbox-host.ts). Called in a page or the SharedWorker's page side, where `Worker` exists. Images are
+ * copied into the worker, so the caller's cache stays intact.
  */
 import v86WasmUrl from 'v86/build/v86.wasm?url';
-import { prepareX86Task, superviseX86Worker } from './x86-sandbox-host.ts';
-import type { X86SandboxReply, X86SandboxRequest } from './x86-sandbox-messages.ts';
+import { prepareX86Task, x86SandboxPolicy } from './x86-sandbox-host.ts';
+import type { X86SandboxRequest } from './x86-sandbox-messages.ts';
 import { failedX86Result, X86Errors, type X86Images, type X86TaskResult } from './x86-task.ts';
+import { browserWorkerChannel } from './browser-worker.ts';
+import { superviseWorkerTask } from './worker-task-host.ts';
 
 export async function runX86TaskInBrowser(spec: unknown, images: X86Images): Promise<X86TaskResult> {
   const prepared = prepareX86Task(spec, images);
@@ -18,18 +20,7 @@ export async function runX86TaskInBrowser(spec: unknown, images: X86Images): Pro
   } catch (err) {
     return failedX86Result(X86Errors.SANDBOX_FAILED, `could not start a v86 worker: ${String(err)}`);
   }
-  const result = superviseX86Worker({
-    onReply: (listener) => { worker.onmessage = (event: MessageEvent<X86SandboxReply>) => listener(event.data); },
-    onFailure: (listener) => {
-      worker.onerror = (event: ErrorEvent) => {
-        event.preventDefault();
-        listener(`v86 worker failed: ${event.message || 'error while loading or running'}`);
-      };
-      worker.onmessageerror = () => listener('v86 worker sent a message that could not be read');
-    },
-    terminate: () => worker.terminate(),
-  }, prepared.spec.timeLimitMs);
-
+  const result = superviseWorkerTask(browserWorkerChannel<X86TaskResult>(worker, 'v86 worker'), x86SandboxPolicy(prepared.spec, 'v86 worker'));
   // Copies hand over without a second copy; the caller's buffers are not detached.
   const copies = new Map<string, Uint8Array>();
   for (const [hash, bytes] of prepared.images) copies.set(hash, bytes.slice());

@@ -1,7 +1,8 @@
 /**
  * Messages between a sandbox host (page or Node process) and its per-task sandbox worker.
- * The host sends one request; the worker answers `started` when the guest is about to run (the wall-clock
- * limit counts from there, so worker start-up is not charged to the task) and then `result`.
+ * The host sends a request; the worker answers `started` when the guest is about to run (the wall-clock
+ * limit counts from there, so worker start-up is not charged to the task) and then `result`. A worker kept for
+ * the next task of the same job (spec.reuseKey) then receives the next request the same way.
  */
 import type { WasiTaskResult, WasiTaskSpec } from './wasi-task.ts';
 

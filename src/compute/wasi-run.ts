@@ -4,13 +4,15 @@
  * thread). Before instantiation the module is checked: a WebAssembly binary, importing only
  * wasi_snapshot_preview1 functions, exporting `_start` and `memory`; its memory maximum is capped at the task's
  * limit (wasm-memory-limit.ts). The guest gets argv (argv[0] = module name), env, stdin as fd 0, captured and
- * capped stdout/stderr, and an empty in-memory directory preopened as `/`.
+ * capped stdout/stderr, and an in-memory directory preopened as `/` holding the task's read-only input files
+ * (wasi-input-files.ts).
  */
 import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI, WASIProcExit } from '@bjorn3/browser_wasi_shim';
 import {
   failedResult, validateWasiTaskSpec, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec,
 } from './wasi-task.ts';
 import { isWasmBinary, limitWasmMemory, pagesForMiB } from './wasm-memory-limit.ts';
+import { inputTree } from './wasi-input-files.ts';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
 
@@ -78,8 +80,25 @@ export async function prepareModule(
   return { ok: true, module };
 }
 
-/** Runs a task here and now. Never throws: every failure is a result with a named code. */
-export async function runWasiTask(spec: WasiTaskSpec, wasm: Uint8Array, programName = 'main.wasm'): Promise<WasiTaskResult> {
+/**
+ * Compiled modules a reused sandbox worker keeps between tasks of one job, by memory limit; an entry is used
+ * only for the very same module bytes.
+ */
+export type ModuleCache = Map<number, { readonly wasm: Uint8Array; readonly check: ModuleCheck }>;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Runs a task here and now. Never throws: every failure is a result with a named code. With `cache`, a module
+ * already checked and compiled for this memory limit is reused (a worker serving several tasks of one job).
+ */
+export async function runWasiTask(
+  spec: WasiTaskSpec, wasm: Uint8Array, programName = 'main.wasm', cache?: ModuleCache,
+): Promise<WasiTaskResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const checked = validateWasiTaskSpec(spec);
@@ -91,14 +110,18 @@ export async function runWasiTask(spec: WasiTaskSpec, wasm: Uint8Array, programN
     new OpenFile(new File(new TextEncoder().encode(spec.stdin), { readonly: true })),
     new ConsoleStdout((b) => stdout.write(b)),
     new ConsoleStdout((b) => stderr.write(b)),
-    new PreopenDirectory('/', new Map()),
+    new PreopenDirectory('/', inputTree(checked.value.files ?? [])),
   ];
   const args = [programName, ...spec.args];
-  const wasi = new WASI(args, Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), fds);
+  const wasi = new WASI(args, Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), fds, { debug: false });
   patchArgSizes(wasi, args);
 
-  const prepared = await prepareModule(wasm, spec.memoryLimitMiB, new Set(Object.keys(wasi.wasiImport)));
+  const cached = cache?.get(spec.memoryLimitMiB);
+  const prepared = cached && sameBytes(cached.wasm, wasm)
+    ? cached.check
+    : await prepareModule(wasm, spec.memoryLimitMiB, new Set(Object.keys(wasi.wasiImport)));
   if (!prepared.ok) return failedResult(prepared.code, prepared.message, elapsed());
+  if (cache && prepared !== cached?.check) cache.set(spec.memoryLimitMiB, { wasm: wasm.slice(), check: prepared });
 
   let instance: WebAssembly.Instance;
   try {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { accept, reject, type Decoded } from '../core/errors.ts';
+import { checkInputFiles, wasiInputFilesSchema, type WasiInputFile } from './wasi-input-files.ts';
 
 export interface WasiTaskSpec {
   readonly args: readonly string[];
@@ -14,6 +15,15 @@ export interface WasiTaskSpec {
   readonly timeLimitMs: number;
   /** Linear-memory limit of the guest, MiB. */
   readonly memoryLimitMiB: number;
+  /** Set by a host that may cancel the run: `cancelSandboxRun(runId)` kills its worker (sandbox-cancel.ts). */
+  readonly runId?: string;
+  /**
+   * Tasks with the same key (one job of one submitter) may run one after another in the same sandbox worker,
+   * each with a fresh guest instance; without it every task gets a fresh worker.
+   */
+  readonly reuseKey?: string;
+  /** Read-only files in the guest's preopened `/` (wasi-input-files.ts). */
+  readonly files?: readonly WasiInputFile[];
 }
 
 export type WasiTaskResult =
@@ -50,6 +60,7 @@ export const WasiErrors = {
   SANDBOX_FAILED: 'E_SANDBOX_FAILED',
   BAD_SPEC: 'E_BAD_SPEC',
   MODULE_TOO_LARGE: 'E_MODULE_TOO_LARGE',
+  CANCELLED: 'E_CANCELLED',
 } as const;
 
 /** Env names: no `=` and no NUL (WASI passes env as `NAME=value\0`). */
@@ -62,6 +73,9 @@ export const wasiTaskSpecSchema = z.object({
   stdin: z.string().max(WasiLimits.MAX_STDIN_CHARS),
   timeLimitMs: z.number().int().min(WasiLimits.MIN_TIME_LIMIT_MS).max(WasiLimits.MAX_TIME_LIMIT_MS),
   memoryLimitMiB: z.number().int().min(WasiLimits.MIN_MEMORY_LIMIT_MIB).max(WasiLimits.MAX_MEMORY_LIMIT_MIB),
+  runId: z.string().min(1).max(256).optional(),
+  reuseKey: z.string().min(1).max(256).optional(),
+  files: wasiInputFilesSchema.optional(),
 });
 
 const MAX_OUTPUT_CHARS = WasiLimits.MAX_OUTPUT_BYTES;
@@ -99,6 +113,8 @@ export function validateWasiTaskSpec(spec: unknown): Decoded<WasiTaskSpec> {
   if (total > WasiLimits.MAX_ARGS_ENV_TOTAL_CHARS) {
     return reject(WasiErrors.BAD_SPEC, `args and env total ${total} characters, over ${WasiLimits.MAX_ARGS_ENV_TOTAL_CHARS}`);
   }
+  const files = checkInputFiles(s.files ?? []);
+  if (!files.ok) return files;
   return accept(s);
 }
 

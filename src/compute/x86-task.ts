@@ -38,6 +38,8 @@ export interface X86TaskSpec {
   readonly outputFiles?: readonly string[];
   /** Wall-clock limit, ms, boot included; the emulator's worker is killed when it passes. */
   readonly timeLimitMs: number;
+  /** Set by a host that may cancel the run: `cancelSandboxRun(runId)` kills its worker (sandbox-cancel.ts). */
+  readonly runId?: string;
 }
 
 /** Milliseconds from the sandbox's start: guest ready for its command, first byte of output, exit. */
@@ -81,6 +83,7 @@ export const X86Errors = {
   EMULATOR_FAILED: 'E_X86_EMULATOR_FAILED',
   GUEST_PROTOCOL: 'E_X86_GUEST_PROTOCOL',
   SANDBOX_FAILED: 'E_X86_SANDBOX_FAILED',
+  CANCELLED: 'E_X86_CANCELLED',
 } as const;
 export type X86ErrorCode = (typeof X86Errors)[keyof typeof X86Errors];
 
@@ -107,6 +110,7 @@ export const x86TaskSpecSchema = z.object({
   stdin: z.string().max(X86Limits.MAX_STDIN_CHARS),
   outputFiles: z.array(outputFileName).max(X86Limits.MAX_OUTPUT_FILES).optional(),
   timeLimitMs: z.number().int().min(X86Limits.MIN_TIME_LIMIT_MS).max(X86Limits.MAX_TIME_LIMIT_MS),
+  runId: z.string().min(1).max(256).optional(),
 });
 
 /** Checks a spec against the schema and the rules that tie its fields to the boot kind. */

@@ -19,7 +19,7 @@ export const ComputeCommandErrors = {
   BAD_PARTNER: 'E_BAD_PARTNER',
 } as const;
 
-/** Images an x86 job may bring (kernel, initrd, disk, snapshot, programs). */
+/** Files a job may bring: an x86 job's images (kernel, initrd, disk, snapshot, programs), a WASI job's input files. */
 export const MAX_SUBMITTED_FILES = 16;
 
 const jobId = z.string().regex(/^[0-9a-f]{16}$/, 'a job id is 16 lowercase hex characters');
@@ -29,7 +29,7 @@ export const submitArgs = z.strictObject({
   spec: z.record(z.string(), z.unknown()),
   /** A WASI job's module. */
   image: z.instanceof(Uint8Array).optional(),
-  /** An x86 job's images, each named in the spec by its sha256 (the domain's images, task programs). */
+  /** An x86 job's images, or a WASI job's input files, each named in the spec by its sha256. */
   files: z.array(z.instanceof(Uint8Array).refine((b) => b.byteLength > 0 && b.byteLength <= MAX_IMAGE_BYTES, 'an image of 1 byte to 128 MiB'))
     .max(MAX_SUBMITTED_FILES).optional(),
 });

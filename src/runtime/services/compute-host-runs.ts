@@ -4,8 +4,10 @@
  * sandbox or, for an x86 job, in v86 (compute-x86.ts) from `runner()`, and is reported as a RunResult with its
  * digest (compute-result.ts). A runner that is not taking tasks now (its lender paused, CPU cap reached) makes
  * the host hand the lease back at once (E_HOST_BUSY), so the scheduler leases it elsewhere. A copy the
- * scheduler cancelled (revoked, job cancelled, host paused) is ignored when it finishes: the sandbox API has no
- * kill, so its worker runs on until its own time limit kills it, and its result is dropped.
+ * scheduler cancelled (revoked, job cancelled, host paused) is killed at once: each run carries its task key
+ * as `runId`, and the runner's `cancel(runId)` terminates its worker (compute/sandbox-cancel.ts); a runner
+ * without `cancel` lets it run to its time limit. Either way its result is dropped. A WASI task's input files
+ * (inline or by sha256 from the submitter) are resolved here and preopened by the sandbox.
  * Failures of the host rather than the guest (no sandbox, image unavailable, sandbox crash) hand the lease back
  * (`abandon`) so another host runs it; guest outcomes, failures included, are results that go to the vote.
  */
@@ -16,8 +18,12 @@ import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/t
 import { runnerAvailable, type SandboxRunner } from '../job-service.ts';
 import type { ImageFetcher } from './compute-images.ts';
 import { toRunResult } from './compute-result.ts';
+import { resolveInputFiles } from './compute-input-files.ts';
 import { isHostFailure, planX86Task, x86ToTaskResult } from './compute-x86.ts';
 import type { ComputeHostedRun } from './compute-types.ts';
+
+/** A runner that can also kill a run by the `runId` its spec carried (cancelSandboxRun). */
+export type CancellableRunner = SandboxRunner & { cancel?(runId: string): unknown };
 
 export const HostRunErrors = {
   NO_SANDBOX: 'E_NO_SANDBOX',
@@ -37,7 +43,7 @@ const X86_START_GRACE_MS = 30_000;
 export interface HostRunsDeps {
   readonly self: PeerId;
   readonly now: () => number;
-  readonly runner: () => SandboxRunner | null;
+  readonly runner: () => CancellableRunner | null;
   readonly fetcher: ImageFetcher;
   readonly complete: (request: RunRequest, result: RunResult) => void;
   readonly abandon: (key: TaskKey, code: string) => void;
@@ -52,6 +58,8 @@ interface Run {
   phase: 'fetching' | 'running';
   readonly startedAt: number;
   cancelled: boolean;
+  /** The runner this copy's sandbox runs on, once it runs. */
+  runner: CancellableRunner | null;
 }
 
 export class HostRuns {
@@ -63,7 +71,7 @@ export class HostRuns {
 
   start(request: RunRequest): void {
     if (this.runs.has(request.key)) return;
-    const run: Run = { request, phase: 'fetching', startedAt: this.deps.now(), cancelled: false };
+    const run: Run = { request, phase: 'fetching', startedAt: this.deps.now(), cancelled: false, runner: null };
     this.runs.set(request.key, run);
     this.deps.changed();
     void this.execute(run).finally(() => {
@@ -72,10 +80,15 @@ export class HostRuns {
     });
   }
 
-  /** The scheduler no longer wants this copy: its result, whenever it comes, is dropped. */
+  /** The scheduler no longer wants this copy: its sandbox is killed if it runs, and its result is dropped. */
   cancel(key: TaskKey): void {
     const run = this.runs.get(key);
-    if (run) run.cancelled = true;
+    if (!run || run.cancelled) return;
+    run.cancelled = true;
+    if (run.runner?.cancel) {
+      // Behind comlink the call may reject (tab gone); the sandbox then dies with its tab anyway.
+      void Promise.resolve().then(() => run.runner?.cancel?.(key)).catch(() => {});
+    }
   }
 
   /** Copies in progress that still count (not cancelled). */
@@ -98,13 +111,11 @@ export class HostRuns {
     if (!offered) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
     if (!(await runnerAvailable(offered))) return this.giveBack(run, HostRunErrors.HOST_BUSY);
     if (request.image.kind === 'x86') return this.executeX86(run, request.image);
-    if ((request.spec.inputFiles?.length ?? 0) > 0) {
-      // Deterministic for every host, so it is a result (the vote agrees on it), not a hand-back.
-      return this.report(run, failedResult(HostRunErrors.INPUT_FILES_UNSUPPORTED, 'input files are not supported yet'));
-    }
     let wasm: Uint8Array;
+    let files: Awaited<ReturnType<typeof resolveInputFiles>>;
     try {
       wasm = await this.deps.fetcher.get(request.image, request.submitter);
+      files = await resolveInputFiles(request.spec, request.submitter, (sha256, from) => this.deps.fetcher.get({ sha256 }, from));
     } catch (err) {
       return this.giveBack(run, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
     }
@@ -112,13 +123,17 @@ export class HostRuns {
     const runner = this.deps.runner();
     if (!runner) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
     run.phase = 'running';
+    run.runner = runner;
     this.deps.changed();
     let raw: WasiTaskResult;
     try {
       raw = await withDeadline(
         runner.run({
           args: request.spec.args, env: request.spec.env, stdin: request.spec.stdin,
-          timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB,
+          timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB, runId: request.key,
+          // Copies of one job may share a sandbox worker, one after another (never another job's).
+          reuseKey: `${request.submitter}:${request.jobId}`,
+          ...(files.length > 0 ? { files } : {}),
         }, wasm, DEFAULT_PROGRAM_NAME, request.submitter),
         request.timeLimitMs + SANDBOX_GRACE_MS,
       );
@@ -145,10 +160,11 @@ export class HostRuns {
     const runner = this.deps.runner();
     if (!runner?.runX86) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
     run.phase = 'running';
+    run.runner = runner;
     this.deps.changed();
     let raw: Awaited<ReturnType<NonNullable<SandboxRunner['runX86']>>>;
     try {
-      raw = await withDeadline(runner.runX86(plan.spec, images), request.timeLimitMs + SANDBOX_GRACE_MS + X86_START_GRACE_MS);
+      raw = await withDeadline(runner.runX86({ ...plan.spec, runId: request.key }, images), request.timeLimitMs + SANDBOX_GRACE_MS + X86_START_GRACE_MS);
     } catch (err) {
       this.deps.log('warn', `compute: x86 sandbox failed on task ${request.task} of ${request.jobId}: ${err instanceof Error ? err.message : String(err)}`);
       return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);

@@ -3,7 +3,8 @@
  * service publishing/subscription and BOINC's k-of-n validation) running in the live node. As a submitter it
  * publishes jobs, keeps their WASI image by sha256 and serves it to hosts (`images` frames); as a host it pulls
  * task copies under its lender's limits, fetches and verifies images it lacks, runs copies in the WASI sandbox
- * and reports digested results (compute-host-runs.ts). x86 jobs (a v86 domain named by image hashes) run the same
+ * and reports digested results (compute-host-runs.ts); a WASI task's input files travel inline or by sha256
+ * (served by the submitter like the module) into the sandbox's preopened directory. x86 jobs (a v86 domain named by image hashes) run the same
  * way on hosts whose runner can run them (compute-x86.ts). When a quorum accepts a task, the submitter sends each
  * agreeing host a `credit` notice and hosts keep a ledger of accepted CPU-seconds (compute-credit.ts, issue #6).
  * Commands: submit, cancel, setLimits, results, setPartner, testHooks.
@@ -34,6 +35,7 @@ import { CREDIT_PROTOCOL, decodeCreditNotice } from './compute-credit-wire.ts';
 import { defaultCreditStore, type CreditStore } from './compute-credit-store.ts';
 import { CreditDesk } from './compute-credit-desk.ts';
 import { x86JobHashes } from './compute-x86.ts';
+import { inputFileHashes } from './compute-input-files.ts';
 
 export interface ComputeServiceOptions {
   /** What this node offers as a host; detected from the platform by default (detectCapabilities). */
@@ -225,7 +227,23 @@ export class ComputeService implements NodeService {
     if (declared !== undefined && declared.sha256 !== sha256) {
       throw new NepheleError(ComputeCommandErrors.IMAGE_MISMATCH, 'spec.image.sha256 is not the hash of the module bytes');
     }
-    return this.publish({ ...spec, image: { kind: 'wasi', sha256, size: image.byteLength } }, new Map([[sha256, image]]));
+    const full = { ...spec, image: { kind: 'wasi', sha256, size: image.byteLength } };
+    const served = new Map<string, Uint8Array>([[sha256, image]]);
+    // Input files named by sha256 are served by this node like the module: each must be among `files`.
+    const parsed = parseJobSpec(full);
+    if (parsed.ok) {
+      const wanted = inputFileHashes(parsed.value.tasks);
+      if (wanted.size > 0) {
+        const byHash = new Map<string, Uint8Array>();
+        for (const file of files ?? []) byHash.set(await sha256Hex(file), file);
+        for (const hash of wanted) {
+          const bytes = byHash.get(hash);
+          if (!bytes) throw new NepheleError(ComputeCommandErrors.IMAGE_MISSING, `a task names input file ${hash.slice(0, 12)}… but no file given hashes to it`);
+          served.set(hash, bytes);
+        }
+      }
+    }
+    return this.publish(full, served);
   }
 
   /** An x86 job: every image its domain and tasks name must be among `files`; this node serves them. */
