@@ -7,6 +7,7 @@
 import { writable } from 'svelte/store';
 import { startPeer } from './page/start-peer.ts';
 import { runWasiTaskInBrowser } from './compute/browser-sandbox.ts';
+import { cancelSandboxRun } from './compute/sandbox-cancel.ts';
 import { runX86TaskInBrowser } from './compute/browser-x86-sandbox.ts';
 import { mountPortal } from './ui/mount.ts';
 import type { NodeSnapshot } from './runtime/api.ts';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     secret,
     tickMs: Number(params.get('tick') ?? 1000),
     // WASI in a sandbox worker, x86 guests in a v86 worker: this page lends both kinds.
-    runner: { run: runWasiTaskInBrowser, runX86: runX86TaskInBrowser, kinds: () => ['wasi', 'x86'] },
+    runner: { run: runWasiTaskInBrowser, runX86: runX86TaskInBrowser, kinds: () => ['wasi', 'x86'], cancel: cancelSandboxRun },
     onConnected: (connected) => mountPortal(target, {
       snapshot,
       submitJob: (request) => connected.session.submitJob(request),

@@ -29,6 +29,8 @@ export interface SandboxRunner {
   runX86?(spec: X86TaskSpec, images: X86Images): Promise<X86TaskResult>;
   kinds?(): readonly GuestKind[] | Promise<readonly GuestKind[]>;
   available?(): boolean | Promise<boolean>;
+  /** Kills the run whose spec carried this `runId` now (compute/sandbox-cancel.ts); false if none is live. */
+  cancel?(runId: string): boolean | Promise<boolean>;
 }
 
 /**

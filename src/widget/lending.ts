@@ -13,6 +13,7 @@
 import { startPeer } from '../page/start-peer.ts';
 import type { ConnectedNode } from '../page/connect-node.ts';
 import { runWasiTaskInBrowser } from '../compute/browser-sandbox.ts';
+import { cancelSandboxRun } from '../compute/sandbox-cancel.ts';
 import { runX86TaskInBrowser } from '../compute/browser-x86-sandbox.ts';
 import type { SandboxRunner } from '../runtime/job-service.ts';
 import type { NodeSnapshot } from '../runtime/api.ts';
@@ -148,6 +149,7 @@ export async function startLending(options: {
     runX86: (spec, images) => lend(`x86 ${spec.domain.boot} guest`, () => runX86TaskInBrowser(spec, images)),
     kinds: () => ['wasi', 'x86'],
     available: () => refusal() === null,
+    cancel: cancelSandboxRun,
   };
 
   watchPauseConditions((reasons) => {

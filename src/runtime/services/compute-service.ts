@@ -149,6 +149,10 @@ export class ComputeService implements NodeService {
     this.fetcher.peerDown(peer);
   }
 
+  runningTasks(): number {
+    return this.runs.active();
+  }
+
   localValues(): Readonly<Record<string, number>> {
     const limit = this.scheduler.limits.paused ? 0 : this.scheduler.limits.maxConcurrentTasks;
     return { load: limit > 0 ? this.runs.active() / limit : 1, ...this.credit.localValues() };
