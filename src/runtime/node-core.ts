@@ -79,6 +79,7 @@ export class NodeCore implements EdgeEvents {
       runner: options.runner,
       log: (level, text) => this.log(level, text),
       changed: () => this.scheduleNotify(),
+      command: (service, command, args) => this.command(service, command, args),
       runningTasks: () => this.services.reduce((sum, service) => sum + (service.runningTasks?.() ?? 0), this.jobService.hosting().length),
     };
     this.services = (options.services ?? NODE_SERVICES).map((make) => make(deps));

@@ -40,6 +40,11 @@ export interface ServiceDeps {
   readonly log: (level: 'info' | 'warn', text: string) => void;
   /** Tells the node the service's snapshot changed (snapshots are coalesced). */
   readonly changed: () => void;
+  /**
+   * A command to another service of this node (as a tab would send it), for capabilities that build on each
+   * other: compute storing images in the DHT, or asking the cloud service for this node's slice.
+   */
+  readonly command: (service: string, command: string, args: unknown) => Promise<unknown>;
   /** Tasks this node runs for others right now, over every service (free cores = cores − this). */
   readonly runningTasks: () => number;
 }

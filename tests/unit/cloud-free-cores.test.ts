@@ -12,6 +12,7 @@ function service(runningTasks: () => number): CloudService {
     self: 'a'.repeat(40), rng: createRng(1), now: () => 0, view: viewOf(() => []), viewEntries: () => [],
     linkedPeers: () => [], estimatedSize: () => null, averages: () => null, run: () => {}, sendFrame: () => false,
     connect: () => {}, runner: () => null, log: () => {}, changed: () => {}, runningTasks,
+    command: () => Promise.reject(new Error('no other services here')),
   };
   return new CloudService(deps, { attributes: { cores: 4, memoryMB: 2048, storageMB: 100, cpuScore: 1 } });
 }
