@@ -6,24 +6,36 @@
 import type { Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { launchChromium, newPeerContext, waitUntil } from '../tests/browser/harness.ts';
+import { median } from './transport-browser.ts';
 
 export interface ThroughputFigures {
-  /** message size → MB/s */
+  /** message size → MB/s, the median of the rounds */
   readonly raw: Map<number, number>;
   readonly edge: Map<number, number>;
+  /** message size → MB/s of each round */
+  readonly rawRounds: Map<number, number[]>;
+  readonly edgeRounds: Map<number, number[]>;
 }
+
+/**
+ * A fresh connection's first transfer runs several times slower than the next ones (seen here: 3.3 then 21 MB/s
+ * for the same 16 MiB), which once made the first size look like a transport overhead. So each connection first
+ * moves WARM_UP_BYTES unmeasured, and each size is then measured in rounds ordered raw-edge, edge-raw, … so a
+ * drift in machine load does not favour one side.
+ */
+const WARM_UP_BYTES = 8 * 1024 * 1024;
 
 type Api = {
   rawOffer(): Promise<RTCSessionDescriptionInit>;
   rawAnswer(o: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit>;
   rawAccept(a: RTCSessionDescriptionInit): Promise<void>;
-  rawSend(size: number, total: number): Promise<void>;
-  received(): { raw: number; edge: number };
-  reset(): void;
+  rawSend(size: number, total: number): Promise<number>;
+  received(): { raw: number; edge: number; rawDoneAt: number | null; edgeDoneAt: number | null };
+  reset(expected?: number): void;
   edgeStart(wsUrl: string): Promise<string>;
   edgeState(): { joined: boolean; up: string[] };
   edgeConnect(peer: string): void;
-  edgeSend(to: string, size: number, total: number): Promise<void>;
+  edgeSend(to: string, size: number, total: number): Promise<number>;
 };
 
 function call<K extends keyof Api>(page: Page, method: K, ...args: Parameters<Api[K]>): Promise<Awaited<ReturnType<Api[K]>>> {
@@ -33,17 +45,23 @@ function call<K extends keyof Api>(page: Page, method: K, ...args: Parameters<Ap
   ) as Promise<Awaited<ReturnType<Api[K]>>>;
 }
 
-async function timed(receiver: Page, kind: 'raw' | 'edge', total: number, start: () => Promise<void>): Promise<number> {
-  await call(receiver, 'reset');
-  const t0 = performance.now();
-  const sending = start();
-  await waitUntil(async () => (await call(receiver, 'received'))[kind] >= total, 180_000, `${kind} bytes received`);
-  const seconds = (performance.now() - t0) / 1000;
-  await sending;
-  return total / seconds / 1e6;
+/**
+ * MB/s of one transfer, timed inside the pages (sender's start to the receiver's last byte, on the epoch clock
+ * both pages share), so the harness's polling does not blur it.
+ */
+async function timed(receiver: Page, kind: 'raw' | 'edge', total: number, start: () => Promise<number>): Promise<number> {
+  await call(receiver, 'reset', total);
+  const startedAt = await start();
+  let doneAt: number | null = null;
+  await waitUntil(async () => {
+    const r = await call(receiver, 'received');
+    doneAt = kind === 'raw' ? r.rawDoneAt : r.edgeDoneAt;
+    return doneAt !== null;
+  }, 180_000, `${kind} bytes received`);
+  return total / ((doneAt! - startedAt) / 1000) / 1e6;
 }
 
-export async function browserThroughput(sizes: readonly number[], total: number): Promise<ThroughputFigures> {
+export async function browserThroughput(sizes: readonly number[], total: number, rounds = 1): Promise<ThroughputFigures> {
   const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
   const browser = await launchChromium();
   try {
@@ -59,13 +77,24 @@ export async function browserThroughput(sizes: readonly number[], total: number)
     await waitUntil(async () => (await call(a, 'edgeState')).joined && (await call(b, 'edgeState')).joined, 20_000, 'edges joined');
     await call(a, 'edgeConnect', idB);
     await waitUntil(async () => (await call(a, 'edgeState')).up.includes(idB) && (await call(b, 'edgeState')).up.includes(idA), 20_000, 'edge link up');
-    const raw = new Map<number, number>();
-    const edge = new Map<number, number>();
+    const raw = new Map<number, number[]>();
+    const edge = new Map<number, number[]>();
+    const run = (kind: 'raw' | 'edge', size: number, bytes: number): Promise<number> => timed(b, kind, bytes, () => (
+      kind === 'raw' ? call(a, 'rawSend', size, bytes) : call(a, 'edgeSend', idB, size, bytes)
+    ));
+    await run('raw', sizes[0]!, Math.min(total, WARM_UP_BYTES));
+    await run('edge', sizes[0]!, Math.min(total, WARM_UP_BYTES));
     for (const size of sizes) {
-      raw.set(size, await timed(b, 'raw', total, () => call(a, 'rawSend', size, total)));
-      edge.set(size, await timed(b, 'edge', total, () => call(a, 'edgeSend', idB, size, total)));
+      raw.set(size, []);
+      edge.set(size, []);
+      for (let round = 0; round < rounds; round++) {
+        for (const kind of round % 2 === 0 ? ['raw', 'edge'] as const : ['edge', 'raw'] as const) {
+          (kind === 'raw' ? raw : edge).get(size)!.push(await run(kind, size, total));
+        }
+      }
     }
-    return { raw, edge };
+    const medians = (m: Map<number, number[]>): Map<number, number> => new Map([...m].map(([size, rates]) => [size, median(rates)]));
+    return { raw: medians(raw), edge: medians(edge), rawRounds: raw, edgeRounds: edge };
   } finally {
     await browser.close();
     await server.close();

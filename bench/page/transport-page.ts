@@ -14,6 +14,12 @@ let rawChannel: RTCDataChannel | null = null;
 let rawReceived = 0;
 let edge: NetworkEdge | null = null;
 let edgeReceived = 0;
+/** Bytes expected by the current measurement; the moment each kind reached it (epoch ms, sub-ms precision). */
+let target = Infinity;
+let rawDoneAt: number | null = null;
+let edgeDoneAt: number | null = null;
+/** Epoch time comparable across the two pages (same machine), unlike each page's own performance.now(). */
+const clock = (): number => performance.timeOrigin + performance.now();
 const edgeUp = new Set<string>();
 let joined = false;
 
@@ -26,7 +32,10 @@ async function gathered(conn: RTCPeerConnection): Promise<RTCSessionDescriptionI
 
 function receiveRaw(channel: RTCDataChannel): void {
   channel.binaryType = 'arraybuffer';
-  channel.onmessage = (e) => (rawReceived += (e.data as ArrayBuffer).byteLength);
+  channel.onmessage = (e) => {
+    rawReceived += (e.data as ArrayBuffer).byteLength;
+    if (rawReceived >= target && rawDoneAt === null) rawDoneAt = clock();
+  };
 }
 
 const api = {
@@ -48,8 +57,9 @@ const api = {
     await pc!.setRemoteDescription(answer);
     if (rawChannel!.readyState !== 'open') await new Promise<void>((r) => rawChannel!.addEventListener('open', () => r()));
   },
-  /** Sends `total` bytes in `size`-byte messages with bufferedAmount backpressure. */
-  async rawSend(size: number, total: number): Promise<void> {
+  /** Sends `total` bytes in `size`-byte messages with bufferedAmount backpressure; returns when it started. */
+  async rawSend(size: number, total: number): Promise<number> {
+    const startedAt = clock();
     const channel = rawChannel!;
     channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
     const payload = new Uint8Array(size).fill(1);
@@ -61,13 +71,18 @@ const api = {
       channel.send(payload);
       sent += size;
     }
+    return startedAt;
   },
-  received(): { raw: number; edge: number } {
-    return { raw: rawReceived, edge: edgeReceived };
+  received(): { raw: number; edge: number; rawDoneAt: number | null; edgeDoneAt: number | null } {
+    return { raw: rawReceived, edge: edgeReceived, rawDoneAt, edgeDoneAt };
   },
-  reset(): void {
+  /** Starts a measurement that ends when `expected` bytes have arrived. */
+  reset(expected = Infinity): void {
     rawReceived = 0;
     edgeReceived = 0;
+    target = expected;
+    rawDoneAt = null;
+    edgeDoneAt = null;
   },
   async edgeStart(wsUrl: string): Promise<string> {
     const identity = await generateIdentity();
@@ -75,7 +90,10 @@ const api = {
       signalingUrl: wsUrl, iceServers: [], maxConnections: 4, platform: browserPlatform(),
       events: {
         onPeerUp: (p) => edgeUp.add(p), onPeerDown: (p) => edgeUp.delete(p),
-        onFrame: (_from, frame) => (edgeReceived += frame.byteLength),
+        onFrame: (_from, frame) => {
+          edgeReceived += frame.byteLength;
+          if (edgeReceived >= target && edgeDoneAt === null) edgeDoneAt = clock();
+        },
         onBootstrap: () => {}, onSignalingState: (s) => (joined = s === 'joined'), onLog: () => {},
       },
       authenticator: { peerId: identity.peerId, publicKey: identity.publicKey, cloud: 'bench', ...identityAuthority(identity, () => null) },
@@ -89,14 +107,16 @@ const api = {
   edgeConnect(peer: string): void {
     edge!.connect(peer);
   },
-  /** Sends `total` bytes as `size`-byte frames, keeping at most `window` bytes unacknowledged by the receiver. */
-  async edgeSend(to: string, size: number, total: number): Promise<void> {
+  /** Sends `total` bytes as `size`-byte frames (the edge queues them and drains with backpressure); returns when it started. */
+  async edgeSend(to: string, size: number, total: number): Promise<number> {
+    const startedAt = clock();
     const frame = new Uint8Array(size).fill(2);
     for (let sent = 0; sent < total; sent += size) {
       if (!edge!.send(to, frame)) throw new Error('E_BENCH_SEND_REFUSED: the edge refused a frame');
       // Yield now and then so the edge's queue drains; the edge itself caps its queue.
       if ((sent / size) % 64 === 63) await new Promise((r) => setTimeout(r, 0));
     }
+    return startedAt;
   },
 };
 

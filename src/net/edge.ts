@@ -7,6 +7,10 @@
  * Links: connect() opens one (no-op if linked or pending); glare resolves to the lower peer id as initiator; a
  * link that is not up within 15 s fails with E_CONNECT_TIMEOUT; at the connection cap the least recently used
  * idle link is evicted, and incoming offers beyond the cap plus a little slack are ignored.
+ *
+ * A node whose every link failed (e.g. all its bootstrap peers were busy) has an empty gossip view and nobody
+ * knows it, so it would stay alone for good: while joined with no authenticated link, the edge asks the server
+ * for fresh peers (`discover`), backing off from ISOLATED_DISCOVER_MS to MAX_DISCOVER_MS.
  */
 import { bytesToHex, shortId, type PeerId } from '../core/ids.ts';
 import type { SignalData } from '../wire/signaling.ts';
@@ -42,6 +46,9 @@ const EVICT_MIN_AGE_MS = 2_000;
 const MAX_BUFFERED_SIGNALS = 64;
 /** A dial whose WebRTC connection fails before the channel opens is tried this often in all. */
 const MAX_ATTEMPTS = 3;
+/** How often (while joined) the edge checks whether it is cut off: no link up and no attempt under way. */
+export const ISOLATED_DISCOVER_MS = 4_000;
+const MAX_DISCOVER_MS = 60_000;
 
 interface Link {
   readonly peer: PeerId;
@@ -58,8 +65,19 @@ interface Link {
   route: 'overlay' | 'server';
   heardFromThem: boolean;
   gotOffer: boolean;
+  gotAnswer: boolean;
+  signalsSent: number;
+  signalsHeard: number;
   readonly sentSignals: SignalData[];
   readonly timers: ReturnType<typeof setTimeout>[];
+}
+
+/** How far a link got, for timeouts a reader can act on. */
+function stage(entry: Link): string {
+  const counts = `${entry.signalsSent} signal(s) sent, ${entry.signalsHeard} heard, now via ${entry.route}`;
+  if (entry.opened) return `channel open, handshake unfinished; ${counts}`;
+  if (entry.heardFromThem) return `WebRTC connection not open; ${counts}; ${entry.link.describe()}`;
+  return `${entry.initiator ? 'no answer' : 'answered, nothing since'}; ${counts}`;
 }
 
 export class NetworkEdge implements EdgeCommands {
@@ -69,12 +87,17 @@ export class NetworkEdge implements EdgeCommands {
   private readonly auth: LinkAuthenticator;
   private readonly events: EdgeEvents;
   private running = false;
+  private isolationTimer: ReturnType<typeof setTimeout> | null = null;
+  private discoverDelayMs = ISOLATED_DISCOVER_MS;
 
   constructor(private readonly opts: NetworkEdgeOptions) {
     this.auth = opts.authenticator;
     this.events = opts.events;
     this.signaling = new SignalingClient(opts.signalingUrl, opts.platform.WebSocket, this.auth, {
-      state: (state) => this.events.onSignalingState(state),
+      state: (state) => {
+        if (state === 'joined') this.watchIsolation();
+        this.events.onSignalingState(state);
+      },
       bootstrap: (peers) => this.events.onBootstrap(peers.filter((p) => p !== this.auth.peerId)),
       signal: (from, session, data) => this.incomingSignal(from, session, data, 'server'),
       log: (level, text) => this.events.onLog(level, text),
@@ -97,6 +120,8 @@ export class NetworkEdge implements EdgeCommands {
   stop(): void {
     if (!this.running) return;
     this.running = false;
+    if (this.isolationTimer !== null) clearTimeout(this.isolationTimer);
+    this.isolationTimer = null;
     this.signaling.stop();
     for (const peer of [...this.links.keys()]) this.drop(peer, 'edge stopped');
   }
@@ -197,18 +222,22 @@ export class NetworkEdge implements EdgeCommands {
     });
     entry = {
       peer, session, initiator, link, handshake, createdAt: now, attempt, opened: false, up: false, lastActive: now, route,
-      heardFromThem: false, gotOffer: false, sentSignals: [], timers: [],
+      heardFromThem: false, gotOffer: false, gotAnswer: false, signalsSent: 0, signalsHeard: 0, sentSignals: [], timers: [],
     };
     this.links.set(peer, entry);
     const created = entry;
     const timeoutMs = this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     created.timers.push(setTimeout(() => {
-      if (current() && !created.up) this.drop(peer, `E_CONNECT_TIMEOUT: no link to ${shortId(peer)} within ${timeoutMs / 1000} s`);
+      if (!current() || created.up) return;
+      const reason = `E_CONNECT_TIMEOUT: no link to ${shortId(peer)} within ${timeoutMs / 1000} s (${stage(created)})`;
+      this.events.onLog('info', reason);
+      this.drop(peer, reason);
     }, timeoutMs));
     return entry;
   }
 
   private outgoingSignal(entry: Link, data: SignalData): void {
+    entry.signalsSent++;
     if (entry.sentSignals.length < MAX_BUFFERED_SIGNALS) entry.sentSignals.push(data);
     if (entry.route === 'overlay' && this.overlay.send(entry.peer, entry.session, data)) return;
     entry.route = 'server';
@@ -220,10 +249,17 @@ export class NetworkEdge implements EdgeCommands {
     const isOffer = data.type === 'offer';
     let entry = this.links.get(from);
     if (entry && entry.session !== session) {
-      if (!isOffer || entry.up) return;
-      // Glare (both dialed at once): the lower peer id stays the initiator.
-      if (entry.initiator && this.auth.peerId < from) return;
-      this.drop(from, 'replaced by the peer\'s own connection attempt', false);
+      if (!isOffer) return;
+      if (entry.up) {
+        // A peer dials only when it holds no link to us, so its side of this one is gone (we have not seen the
+        // close yet). Ignoring the offer would leave it waiting for the connect timeout.
+        if (Date.now() - entry.createdAt < EVICT_MIN_AGE_MS) return;
+        this.drop(from, 'replaced: the peer dialed again, so its side of the old link is gone');
+      } else {
+        // Glare (both dialed at once): the lower peer id stays the initiator.
+        if (entry.initiator && this.auth.peerId < from) return;
+        this.drop(from, 'replaced by the peer\'s own connection attempt', false);
+      }
       entry = undefined;
     }
     if (!entry) {
@@ -234,13 +270,35 @@ export class NetworkEdge implements EdgeCommands {
       }
       entry = this.open(from, session, false, via);
     }
+    // Signals of a link that is up are late copies (the same signal by the other route); a second answer would
+    // make simple-peer fail the connection.
+    if (entry.up) return;
     entry.heardFromThem = true;
+    entry.signalsHeard++;
+    const newRoute = entry.route !== via;
     entry.route = via;
     if (isOffer) {
-      if (entry.initiator || entry.gotOffer) return;
+      if (entry.initiator) return;
+      if (entry.gotOffer) {
+        // The initiator sent its offer again by the other route: our answer did not reach it, so repeat
+        // everything we sent (answer and candidates) the way its offer came this time.
+        if (newRoute) this.resendSignals(entry);
+        return;
+      }
       entry.gotOffer = true;
+    } else if (data.type === 'answer') {
+      if (!entry.initiator || entry.gotAnswer) return;
+      entry.gotAnswer = true;
     }
     entry.link.signal(data);
+  }
+
+  private resendSignals(entry: Link): void {
+    this.events.onLog('info', `repeating ${entry.sentSignals.length} signal(s) to ${shortId(entry.peer)} via ${entry.route}`);
+    for (const data of entry.sentSignals) {
+      if (entry.route === 'server') this.signaling.sendSignal(entry.peer, entry.session, data);
+      else this.overlay.send(entry.peer, entry.session, data);
+    }
   }
 
   private control(entry: Link, message: ControlMessage): void {
@@ -260,6 +318,25 @@ export class NetworkEdge implements EdgeCommands {
     this.events.onLog('info', `link up: ${shortId(entry.peer)} (${entry.initiator ? 'dialed' : 'answered'} via ${entry.route})`);
     this.events.onPeerUp(entry.peer);
     if (this.links.size > this.opts.maxConnections) this.evictOne(entry.peer);
+  }
+
+  /**
+   * While joined, checks every `discoverDelayMs` whether the node is cut off: no authenticated link and no attempt
+   * under way. Then it asks the server for peers (they reach the node as a bootstrap) and backs off.
+   */
+  private watchIsolation(): void {
+    if (this.isolationTimer !== null || !this.running) return;
+    this.isolationTimer = setTimeout(() => {
+      this.isolationTimer = null;
+      if (!this.running || !this.signaling.joined) return;
+      if (this.links.size > 0) this.discoverDelayMs = ISOLATED_DISCOVER_MS;
+      else {
+        this.events.onLog('info', 'no link and no attempt under way: asking the signaling server for peers');
+        this.signaling.discover();
+        this.discoverDelayMs = Math.min(this.discoverDelayMs * 2, MAX_DISCOVER_MS);
+      }
+      this.watchIsolation();
+    }, this.discoverDelayMs);
   }
 
   /** Closes the least recently used idle link that is old enough; false if none qualifies. */

@@ -19,21 +19,37 @@ export const MAX_REASSEMBLY_BYTES = 80 * 1024 * 1024;
 /** Cuts `frame` into chunks of at most `maxPayload` payload bytes, all tagged with `messageId`. */
 export function splitFrame(messageId: number, frame: Uint8Array, maxPayload = MAX_CHUNK_PAYLOAD): Uint8Array[] {
   if (frame.byteLength > MAX_REASSEMBLY_BYTES) throw new Error(`E_FRAME_TOO_LARGE: ${frame.byteLength} bytes`);
+  if (frame.byteLength <= maxPayload) return [chunkOf(messageId, frame, 0, frame.byteLength)];
   const chunks: Uint8Array[] = [];
   let offset = 0;
   do {
     const size = Math.min(maxPayload, frame.byteLength - offset);
-    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + size);
-    const view = new DataView(chunk.buffer);
-    chunk[0] = KIND_DATA;
-    view.setUint32(1, messageId >>> 0);
-    view.setUint32(5, frame.byteLength);
-    view.setUint32(9, offset);
-    chunk.set(frame.subarray(offset, offset + size), CHUNK_HEADER_BYTES);
-    chunks.push(chunk);
+    chunks.push(chunkOf(messageId, frame, offset, size));
     offset += size;
   } while (offset < frame.byteLength);
   return chunks;
+}
+
+/** One chunk: the header written byte by byte (no DataView per chunk), then the payload copied once. */
+function chunkOf(messageId: number, frame: Uint8Array, offset: number, size: number): Uint8Array {
+  const chunk = new Uint8Array(CHUNK_HEADER_BYTES + size);
+  chunk[0] = KIND_DATA;
+  putU32(chunk, 1, messageId >>> 0);
+  putU32(chunk, 5, frame.byteLength);
+  putU32(chunk, 9, offset);
+  chunk.set(size === frame.byteLength ? frame : frame.subarray(offset, offset + size), CHUNK_HEADER_BYTES);
+  return chunk;
+}
+
+function putU32(into: Uint8Array, at: number, value: number): void {
+  into[at] = value >>> 24;
+  into[at + 1] = (value >>> 16) & 0xff;
+  into[at + 2] = (value >>> 8) & 0xff;
+  into[at + 3] = value & 0xff;
+}
+
+function getU32(from: Uint8Array, at: number): number {
+  return ((from[at]! << 24) | (from[at + 1]! << 16) | (from[at + 2]! << 8) | from[at + 3]!) >>> 0;
 }
 
 interface Pending {
@@ -41,7 +57,11 @@ interface Pending {
   received: number;
 }
 
-/** Reassembles the chunks of one link. `accept` returns the whole frame when its last chunk arrives, else null. */
+/**
+ * Reassembles the chunks of one link. `accept` returns the whole frame when its last chunk arrives, else null.
+ * A frame that came in one chunk is returned as a view into that chunk (no copy): the caller hands in chunks it
+ * owns, e.g. the ArrayBuffer of a data channel message, and so owns the frame.
+ */
 export class Reassembler {
   private readonly pending = new Map<number, Pending>();
   private pendingBytes = 0;
@@ -50,16 +70,15 @@ export class Reassembler {
 
   accept(chunk: Uint8Array): Decoded<Uint8Array | null> {
     if (chunk.byteLength < CHUNK_HEADER_BYTES || chunk[0] !== KIND_DATA) return reject('E_FRAGMENT_MALFORMED', 'not a data chunk');
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const id = view.getUint32(1);
-    const total = view.getUint32(5);
-    const offset = view.getUint32(9);
+    const id = getU32(chunk, 1);
+    const total = getU32(chunk, 5);
+    const offset = getU32(chunk, 9);
     const payload = chunk.subarray(CHUNK_HEADER_BYTES);
     let entry = this.pending.get(id);
     if (!entry) {
       if (offset !== 0) return reject('E_FRAGMENT_MALFORMED', `message ${id} starts at offset ${offset}`);
       if (total > this.limit) return reject('E_FRAGMENT_TOO_LARGE', `message ${id} of ${total} bytes is over ${this.limit}`);
-      if (payload.byteLength === total) return accept(payload.slice());
+      if (payload.byteLength === total) return accept(payload);
       if (this.pendingBytes + total > this.limit) return reject('E_REASSEMBLY_FULL', `${this.pendingBytes} bytes already waiting`);
       entry = { buffer: new Uint8Array(total), received: 0 };
       this.pending.set(id, entry);

@@ -41,6 +41,9 @@ interface SimplePeerInternals {
   _pc: {
     ondatachannel: ((event: unknown) => void) | null;
     readonly connectionState: string;
+    readonly iceConnectionState: string;
+    readonly iceGatheringState: string;
+    readonly signalingState: string;
     addEventListener(type: 'connectionstatechange', fn: () => void): void;
   } | null;
 }
@@ -49,7 +52,9 @@ export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private readonly reassembler = new Reassembler();
   private channel: RawChannel | null = null;
-  private readonly queue: Uint8Array[] = [];
+  /** Messages waiting for room in the channel's buffer, from `head` on (no O(n) shift per message). */
+  private queue: (Uint8Array | undefined)[] = [];
+  private head = 0;
   private queuedBytes = 0;
   private nextMessageId = 1;
   private closed = false;
@@ -96,7 +101,14 @@ export class PeerLink {
 
   /** Nothing waiting to be sent (so closing it loses nothing in flight). */
   get isIdle(): boolean {
-    return this.queue.length === 0 && (this.channel?.bufferedAmount ?? 0) === 0;
+    return this.head === this.queue.length && (this.channel?.bufferedAmount ?? 0) === 0;
+  }
+
+  /** The WebRTC connection's states, for messages about links that do not come up. */
+  describe(): string {
+    const pc = (this.peer as unknown as SimplePeerInternals)._pc;
+    if (!pc) return 'no peer connection';
+    return `signaling ${pc.signalingState}, ICE gathering ${pc.iceGatheringState}, ICE ${pc.iceConnectionState}, connection ${pc.connectionState}, channel ${this.channel?.readyState ?? 'none'}`;
   }
 
   signal(data: SignalData): void {
@@ -112,10 +124,13 @@ export class PeerLink {
     return this.enqueue([encodeControl(message)]);
   }
 
+  /** Queues the frame's chunks; a frame that fits one chunk goes straight to the channel when nothing waits. */
   sendFrame(frame: Uint8Array): boolean {
     const id = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) >>> 0;
-    return this.enqueue(splitFrame(id, frame));
+    const chunks = splitFrame(id, frame);
+    if (chunks.length === 1 && this.head === this.queue.length && this.hasRoom()) return this.sendNow(chunks[0]!);
+    return this.enqueue(chunks);
   }
 
   close(): void {
@@ -132,12 +147,14 @@ export class PeerLink {
   private receive(data: unknown): void {
     if (this.closed) return;
     let bytes: Uint8Array;
+    // A message's ArrayBuffer is ours (browsers and node-datachannel's polyfill hand over a fresh one), so frames
+    // may be views into it; a view from some other stack may share memory, so it is copied once.
     if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     else return this.events.rejected('E_LINK_MALFORMED', 'text message on a binary link');
     if (this.early) {
       if (this.early.length >= 256) return this.events.rejected('E_LINK_FLOOD', 'too many messages before the link opened');
-      this.early.push(bytes.slice());
+      this.early.push(bytes);
     } else this.dispatch(bytes);
   }
 
@@ -149,6 +166,21 @@ export class PeerLink {
     const frame = this.reassembler.accept(decoded.value.bytes);
     if (!frame.ok) return this.events.rejected(frame.code, frame.reason);
     if (frame.value) this.events.frame(frame.value);
+  }
+
+  private hasRoom(): boolean {
+    const channel = this.channel;
+    return this.connected && !this.closed && channel !== null && channel.readyState === 'open' && channel.bufferedAmount < HIGH_WATER_BYTES;
+  }
+
+  private sendNow(message: Uint8Array): boolean {
+    try {
+      this.channel!.send(message);
+      return true;
+    } catch (err) {
+      this.finish(`ERR_DATA_CHANNEL: send failed: ${String(err)}`);
+      return false;
+    }
   }
 
   private enqueue(messages: Uint8Array[]): boolean {
@@ -165,17 +197,26 @@ export class PeerLink {
   private flush(): void {
     const channel = this.channel;
     if (!this.connected || this.closed || !channel || channel.readyState !== 'open') return;
+    const queue = this.queue;
     try {
-      while (this.queue.length > 0 && channel.bufferedAmount < HIGH_WATER_BYTES) {
-        const next = this.queue.shift() as Uint8Array;
+      while (this.head < queue.length && channel.bufferedAmount < HIGH_WATER_BYTES) {
+        const next = queue[this.head]!;
+        queue[this.head++] = undefined;
         this.queuedBytes -= next.byteLength;
         channel.send(next);
       }
     } catch (err) {
       return this.finish(`ERR_DATA_CHANNEL: send failed: ${String(err)}`);
     }
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= queue.length) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
+    }
     // `bufferedamountlow` drives the drain; a slow poll covers stacks that miss the event.
-    if (this.queue.length > 0 && this.drainTimer === null) {
+    if (this.head < this.queue.length && this.drainTimer === null) {
       this.drainTimer = setTimeout(() => {
         this.drainTimer = null;
         this.flush();
@@ -187,7 +228,8 @@ export class PeerLink {
     if (this.closed) return;
     this.closed = true;
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     this.queuedBytes = 0;
     try {
       this.peer.destroy();

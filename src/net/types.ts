@@ -19,6 +19,10 @@ export interface EdgeEvents {
   /** A link passed the hello/auth handshake and may carry frames. */
   onPeerUp(peer: PeerId): void;
   onPeerDown(peer: PeerId, reason: string): void;
+  /**
+   * A frame from an authenticated peer. It belongs to the callee, and so does the rest of its buffer (it may be
+   * a view into the data channel message it arrived in): the callee may keep or transfer it.
+   */
   onFrame(from: PeerId, frame: Uint8Array): void;
   /** Peers handed out by the bootstrap service (the signaling server's welcome/peers). */
   onBootstrap(peers: readonly PeerId[]): void;

@@ -1,7 +1,9 @@
 /**
  * The network edge over a MessagePort: the connection-holding page runs the real edge and forwards its events
  * to the node in the SharedWorker; the worker's `RemoteEdge` forwards commands back. Frames travel as
- * transferred ArrayBuffers (no copies, no comlink round trips on the data path).
+ * transferred ArrayBuffers (no copies, no comlink round trips on the data path). A received frame is usually a
+ * view into the data channel message it came in (behind the chunk header, see net/fragmenter.ts): the page owns
+ * that whole buffer, so it transfers it with the frame's offset and length instead of copying the frame out.
  */
 import type { PeerId } from '../core/ids.ts';
 import type { EdgeCommands, EdgeEvents, SignalingState } from '../net/types.ts';
@@ -14,7 +16,7 @@ type ToPage =
 type ToWorker =
   | { k: 'up'; peer: PeerId }
   | { k: 'down'; peer: PeerId; reason: string }
-  | { k: 'frame'; from: PeerId; frame: Uint8Array }
+  | { k: 'frame'; from: PeerId; buffer: ArrayBuffer; offset: number; length: number }
   | { k: 'bootstrap'; peers: PeerId[] }
   | { k: 'signaling'; state: SignalingState }
   | { k: 'log'; level: 'info' | 'warn'; text: string };
@@ -30,8 +32,10 @@ export function edgeEventsToPort(port: MessagePort): EdgeEvents {
     onPeerUp: (peer) => post({ k: 'up', peer }),
     onPeerDown: (peer, reason) => post({ k: 'down', peer, reason }),
     onFrame: (from, frame) => {
-      const owned = transferable(frame);
-      post({ k: 'frame', from, frame: owned }, [owned.buffer as ArrayBuffer]);
+      // The edge hands over frames it owns (EdgeEvents.onFrame), so their whole buffer may move to the worker.
+      const owned = frame.buffer instanceof ArrayBuffer ? frame : frame.slice();
+      const buffer = owned.buffer as ArrayBuffer;
+      post({ k: 'frame', from, buffer, offset: owned.byteOffset, length: owned.byteLength }, [buffer]);
     },
     onBootstrap: (peers) => post({ k: 'bootstrap', peers: [...peers] }),
     onSignalingState: (state) => post({ k: 'signaling', state }),
@@ -63,7 +67,7 @@ export class RemoteEdge implements EdgeCommands {
       switch (msg.k) {
         case 'up': this.linked.add(msg.peer); events.onPeerUp(msg.peer); break;
         case 'down': this.linked.delete(msg.peer); events.onPeerDown(msg.peer, msg.reason); break;
-        case 'frame': events.onFrame(msg.from, msg.frame); break;
+        case 'frame': events.onFrame(msg.from, new Uint8Array(msg.buffer, msg.offset, msg.length)); break;
         case 'bootstrap': events.onBootstrap(msg.peers); break;
         case 'signaling': events.onSignalingState(msg.state); break;
         case 'log': events.onLog(msg.level, msg.text); break;

@@ -82,4 +82,23 @@ describe('fragmenter', () => {
     const changed = r.accept(lying[1]!);
     expect(changed.ok ? 'ok' : changed.code).toBe('E_FRAGMENT_MALFORMED');
   });
+
+  it('writes the header big-endian, message ids up to 2^32 - 1 included', () => {
+    const [chunk] = splitFrame(0xfffffffe, bytes(5));
+    const view = new DataView(chunk!.buffer);
+    expect([chunk![0], view.getUint32(1), view.getUint32(5), view.getUint32(9)]).toEqual([2, 0xfffffffe, 5, 0]);
+    const chunks = splitFrame(0xffffffff, bytes(250), 100);
+    expect(chunks.map((c) => new DataView(c.buffer).getUint32(9))).toEqual([0, 100, 200]);
+    const [whole] = reassemble(chunks);
+    expect(same(whole, bytes(250))).toBe(true);
+  });
+
+  it('returns a one-chunk frame as a view into the chunk it came in (no copy)', () => {
+    const [chunk] = splitFrame(3, bytes(64));
+    const d = new Reassembler().accept(chunk!);
+    if (!d.ok || !d.value) throw new Error('not reassembled');
+    expect(d.value.buffer).toBe(chunk!.buffer);
+    expect(d.value.byteOffset).toBe(CHUNK_HEADER_BYTES);
+    expect(same(d.value, bytes(64))).toBe(true);
+  });
 });
