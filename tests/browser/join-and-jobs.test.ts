@@ -62,7 +62,8 @@ describe('eight browser peers', () => {
     expect((await job.getByTestId('job-exit-code').textContent())?.trim()).toBe('0');
     expect(await job.getByTestId('job-stdout').textContent()).toContain('from nephele');
     const hostPage = peers.find((p) => p.peerId === host)!.page;
-    expect(await hostPage.getByTestId('event-log').textContent()).toContain(`for ${submitter.peerId.slice(0, 8)}`);
+    // The host's snapshot (and so its log) reaches its page a moment after the submitter sees the result.
+    await waitUntil(async () => ((await hostPage.getByTestId('event-log').textContent()) ?? '').includes(`for ${submitter.peerId.slice(0, 8)}`), 10_000, 'host logs whom it ran the job for');
   });
 
   it('kills a job that loops forever at its time limit, with a clear error', async () => {
