@@ -20,7 +20,7 @@ import { OverlaySignaling } from './overlay-signaling.ts';
 import { PeerLink } from './peer-link.ts';
 import type { EdgePlatform } from './platform.ts';
 import { SignalingClient } from './signaling-client.ts';
-import type { EdgeCommands, EdgeEvents } from './types.ts';
+import { CONNECT_TIMEOUT_MS, EVICTED_REASON, type EdgeCommands, type EdgeEvents } from './types.ts';
 
 export type { EdgePlatform } from './platform.ts';
 
@@ -35,7 +35,7 @@ export interface NetworkEdgeOptions {
   readonly connectTimeoutMs?: number;
 }
 
-export const CONNECT_TIMEOUT_MS = 15_000;
+export { CONNECT_TIMEOUT_MS, EVICTED_REASON };
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Without an answer through the overlay by then, an attempt is signaled again through the server. */
 export const OVERLAY_FALLBACK_MS = 2_500;
@@ -348,7 +348,7 @@ export class NetworkEdge implements EdgeCommands {
       if (!victim || entry.lastActive < victim.lastActive) victim = entry;
     }
     if (!victim) return false;
-    this.drop(victim.peer, 'evicted to make room');
+    this.drop(victim.peer, EVICTED_REASON);
     return true;
   }
 

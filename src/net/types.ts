@@ -32,3 +32,8 @@ export interface EdgeEvents {
 }
 
 export type SignalingState = 'connecting' | 'joined' | 'closed' | 'refused';
+
+/** How long a dial may take (signal, ICE, link handshake) before it fails with E_CONNECT_TIMEOUT. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+/** The reason given when a link is closed to make room under the cap: the peer itself is fine. */
+export const EVICTED_REASON = 'evicted to make room';

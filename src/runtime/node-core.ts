@@ -9,7 +9,7 @@ import { decodeFrame } from '../wire/frame.ts';
 import { decodeEnvelope } from '../wire/envelope.ts';
 import { decodeJobMessage, JOB_WIRE_VERSION } from '../wire/job.ts';
 import type { Identity } from '../identity/identity.ts';
-import type { EdgeCommands, EdgeEvents, SignalingState } from '../net/types.ts';
+import { CONNECT_TIMEOUT_MS, EVICTED_REASON, type EdgeCommands, type EdgeEvents, type SignalingState } from '../net/types.ts';
 import { ProtocolHost } from './protocol-host.ts';
 import { JobService, type SandboxRunner } from './job-service.ts';
 import { createGossipSlots, type GossipSlots } from './gossip-slots.ts';
@@ -64,7 +64,8 @@ export class NodeCore implements EdgeEvents {
       self: this.peerId, rng, now: this.now, sendFrame,
       connect: (to) => this.edge?.connect(to),
       log: (level, text) => this.log(level, text),
-      pendingTimeoutMs: 10_000,
+      // Longer than the edge's connect timeout, so a slow dial is not declared unreachable before it fails.
+      pendingTimeoutMs: CONNECT_TIMEOUT_MS + 1_000,
     });
     this.gossip = createGossipSlots(this.peerId, options.tickMs ?? 1000, () => this.localValues());
     for (const slot of this.gossip.slots) this.host.add(slot);
@@ -143,7 +144,9 @@ export class NodeCore implements EdgeEvents {
   onPeerDown(peer: PeerId, reason: string): void {
     const had = this.links.delete(peer);
     if (had) this.log('info', `link down: ${peer.slice(0, 8)} (${reason})`);
-    this.host.peerDown(peer);
+    // A link closed only to make room under the cap is not a dead peer: the protocols keep it (view entries, ring
+    // neighbours), and their next message to it reopens a link on demand.
+    if (reason !== EVICTED_REASON) this.host.peerDown(peer);
     this.jobService.peerDown(peer);
     for (const service of this.services) service.peerDown?.(peer);
     this.scheduleNotify();
