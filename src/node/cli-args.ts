@@ -12,7 +12,7 @@
  *   put FILE
  *   get LINK -o FILE
  *   submit MODULE.wasm  --tasks N [--args 'template {i}'] [--stdin TEXT] [--time-limit SECONDS]
- *                       [--redundancy N] [--quorum K] [--wait]
+ *                       [--redundancy N] [--quorum K] [--slice S] [--wait]      (--slice: run only on that slice's members)
  *
  * and, for every verb: --url ws://…/signal, --cloud NAME, --secret S, --identity FILE, --link-timeout SECONDS.
  * Pure: argv in, a typed invocation or an E_USAGE rejection out (tested in tests/unit/cli-args.test.ts).
@@ -51,6 +51,8 @@ export type CliCommand =
       readonly stdin: string;
       readonly timeLimitMs: number;
       readonly redundancy: { readonly n: number; readonly k: number };
+      /** Run only on members of this allocated slice. */
+      readonly slice?: string;
       readonly wait: boolean;
     };
 
@@ -75,7 +77,7 @@ const VERBS: Record<CliVerb, { readonly options: readonly string[]; readonly pos
   'monitor-instances': { options: ['interval-ms', 'count'], positionals: 0 },
   put: { options: [], positionals: 1 },
   get: { options: ['output'], positionals: 1 },
-  submit: { options: ['tasks', 'args', 'stdin', 'time-limit', 'redundancy', 'quorum', 'wait'], positionals: 1 },
+  submit: { options: ['tasks', 'args', 'stdin', 'time-limit', 'redundancy', 'quorum', 'slice', 'wait'], positionals: 1 },
 };
 
 const ALL_OPTIONS = {
@@ -215,7 +217,7 @@ function submit(v: Values, module: string): CliCommand {
   if (k > n || 2 * k <= n) usage(`--quorum ${k} must be a majority of --redundancy ${n}`);
   return {
     verb: 'submit', module, taskArgs, stdin: str(v, 'stdin') ?? '', timeLimitMs: Math.round(seconds * 1000),
-    redundancy: { n, k }, wait: v.wait === true,
+    redundancy: { n, k }, ...(v.slice === undefined ? {} : { slice: slice(v) }), wait: v.wait === true,
   };
 }
 

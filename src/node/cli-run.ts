@@ -66,11 +66,13 @@ export async function runCliCommand(node: CliNode, command: CliCommand, io: CliI
     }
     case 'submit': {
       const image = await readInput(command.module);
+      if (command.slice !== undefined) await waitForSlice(node, command.slice, io.signal);
       const { jobId } = await sdk.compute.submit(image, {
         name: basename(command.module),
         tasks: command.taskArgs.map((args) => ({ args: [...args], env: {}, stdin: command.stdin })),
         timeLimitMs: command.timeLimitMs,
         redundancy: command.redundancy,
+        ...(command.slice === undefined ? {} : { slice: command.slice }),
       });
       if (!command.wait) return { jobId, tasks: command.taskArgs.length };
       return { jobId, results: await waitForResults(() => sdk.compute.results(jobId), io.signal) };
@@ -114,6 +116,25 @@ async function waitForResults(poll: () => Promise<ComputeTaskResult[]>, signal: 
     if (results.every((r) => FINISHED.has(r.status))) return results;
     if (signal.aborted) throw new NepheleError('E_INTERRUPTED', 'stopped waiting for the job (it keeps running in the cloud until this peer leaves)');
     await sleep(500, signal);
+  }
+}
+
+/** How long `submit --slice` waits for this fresh peer's directory to name members of the slice. */
+const SLICE_WAIT_MS = 30_000;
+
+/**
+ * A CLI peer is new to the cloud: it learns who belongs to a slice from the gossiped directory a few rounds after
+ * joining. Waits until the cloud service names a member (or the wait runs out: submit then fails E_UNKNOWN_SLICE).
+ */
+async function waitForSlice(node: CliNode, slice: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + SLICE_WAIT_MS;
+  while (!signal.aborted && Date.now() < deadline) {
+    try {
+      await node.command('cloud', 'membership', { slice });
+      return;
+    } catch {
+      await sleep(500, signal);
+    }
   }
 }
 

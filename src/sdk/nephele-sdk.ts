@@ -33,6 +33,8 @@ export interface ComputeJob {
   readonly requirements?: Requirements;
   readonly redundancy?: Redundancy;
   readonly outputLimits?: OutputLimits;
+  /** Run only on members of this allocated slice (see CloudApi.runInstances); E_UNKNOWN_SLICE if this node does not know it. */
+  readonly slice?: string;
 }
 
 export interface StoredLink {

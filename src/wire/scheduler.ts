@@ -2,8 +2,9 @@
  * Wire format of the publish/subscribe scheduler (envelope `p: 'scheduler'`), version 1. Every message
  * carries `v`.
  *
- *   announce  any → any          a job is pending (gossiped with a hop limit; `round` grows on re-publication)
- *   pull      host → submitter   "lease me up to `slots` task copies", with the host's capabilities
+ *   announce  any → any          a job is pending (gossiped with a hop limit; `round` grows on re-publication;
+ *                                 `slice`: only that slice's members may pull)
+ *   pull      host → submitter   "lease me up to `slots` task copies", with the host's capabilities (and slice)
  *   lease     submitter → host   one task copy to run, valid for timeLimitMs + grace on the submitter's clock
  *   no-work   submitter → host   fewer copies than asked are available now; `final`: never again for this host
  *   result    host → submitter   the outcome of a lease, with the digest the host's runtime computed over it
@@ -15,7 +16,7 @@
  */
 import { z } from 'zod';
 import { accept, reject, type Decoded } from '../core/errors.ts';
-import { jobImageSchema, JobLimits, outputLimitsSchema, requirementsSchema, taskSpecSchema } from '../protocols/scheduler/job-model.ts';
+import { jobImageSchema, jobSliceName, JobLimits, outputLimitsSchema, requirementsSchema, taskSpecSchema } from '../protocols/scheduler/job-model.ts';
 
 export const SCHEDULER_WIRE_VERSION = 1;
 export const MAX_ANNOUNCE_HOPS = 8;
@@ -29,6 +30,7 @@ export const SchedulerWireErrors = {
   VERSION: 'E_SCHED_VERSION',
   BAD_PEER_ID: 'E_BAD_PEER_ID',
   BAD_JOB: 'E_BAD_JOB',
+  BAD_SLICE: 'E_BAD_SLICE',
 } as const;
 
 const v = z.literal(SCHEDULER_WIRE_VERSION);
@@ -48,6 +50,8 @@ export const hostCapabilitiesSchema = z.strictObject({
   diskMB: z.number().int().min(0).max(1 << 30),
   kinds: z.array(z.enum(['wasi', 'x86'])).max(2),
   ranks: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,31}$/), z.number().min(0).max(1)).optional(),
+  /** The host's slice membership (the submitter still checks it against the members it knows). */
+  slice: jobSliceName.nullable().optional(),
 });
 
 const announce = z.strictObject({
@@ -58,6 +62,8 @@ const announce = z.strictObject({
   requirements: requirementsSchema,
   timeLimitMs: z.number().int().min(JobLimits.MIN_TIME_LIMIT_MS).max(JobLimits.MAX_TIME_LIMIT_MS),
   taskCount: z.number().int().min(1).max(JobLimits.MAX_TASKS),
+  /** The job runs only on members of this slice. */
+  slice: jobSliceName.optional(),
 });
 const pull = z.strictObject({ v, t: z.literal('pull'), jobId, slots: z.number().int().min(1).max(MAX_PULL_SLOTS), caps: hostCapabilitiesSchema });
 const lease = z.strictObject({
@@ -106,6 +112,7 @@ export function decodeSchedulerMessage(m: unknown): Decoded<SchedulerMessage> {
   const path = (issue?.path ?? []).map(String);
   const where = `${t}: ${path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`;
   if (path[0] === 'submitter') return reject(SchedulerWireErrors.BAD_PEER_ID, where);
+  if (path[0] === 'slice' || (path[0] === 'caps' && path[1] === 'slice')) return reject(SchedulerWireErrors.BAD_SLICE, where);
   if (['image', 'requirements', 'spec', 'outputLimits'].includes(path[0] ?? '')) return reject(SchedulerWireErrors.BAD_JOB, where);
   return reject(SchedulerWireErrors.MALFORMED, where);
 }

@@ -60,6 +60,13 @@ describe('CLI arguments', () => {
     expect(ok(['submit', 'm.wasm', '--tasks', '1', '--time-limit', '0.5', '--stdin', 'hi']).command).toMatchObject({ taskArgs: [['0']], timeLimitMs: 500, stdin: 'hi', redundancy: { n: 1, k: 1 }, wait: false });
   });
 
+  it('passes submit --slice through, and only a valid slice name', () => {
+    expect(ok(['submit', 'm.wasm', '--tasks', '2', '--slice', 'fast-4']).command).toMatchObject({ verb: 'submit', slice: 'fast-4', taskArgs: [['0'], ['1']] });
+    expect(ok(['submit', 'm.wasm', '--tasks', '1']).command).not.toHaveProperty('slice');
+    expect(usage(['submit', 'm.wasm', '--tasks', '1', '--slice', 'no spaces'])).toMatch(/--slice must be/);
+    expect(usage(['submit', 'm.wasm', '--tasks', '1', '--slice', ''])).toMatch(/--slice/);
+  });
+
   it('refuses unknown or missing commands and options of other verbs', () => {
     expect(usage([])).toMatch(/command is required/);
     expect(usage(['launch'])).toMatch(/unknown command "launch"/);

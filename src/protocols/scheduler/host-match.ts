@@ -2,6 +2,8 @@
  * What a host offers and what its lender allows (MISSION.md §1: a volunteer can pause and cap the CPU share),
  * and the one predicate both sides of the scheduler use: may this host run tasks of this job? The host asks it
  * before subscribing; the submitter asks it again, on the capabilities the host sent, before leasing.
+ * A job on an allocated slice (P2PCS) qualifies only hosts whose membership is that slice; the submitter
+ * also checks the host against the slice's member list it knows (see SubmitterBook.setSliceMembers).
  */
 import type { JobImage, Requirements } from './job-model.ts';
 
@@ -17,6 +19,8 @@ export interface HostCapabilities {
    * in [0, 1) (0 = the best). An attribute it does not know excludes it from jobs ranked by that attribute.
    */
   readonly ranks?: Readonly<Record<string, number>>;
+  /** The slice this host is a member of (the cloud service's membership); null or absent: none. */
+  readonly slice?: string | null;
 }
 
 export interface LenderLimits {
@@ -30,8 +34,14 @@ export interface LenderLimits {
 
 export const DEFAULT_LENDER_LIMITS: LenderLimits = { maxConcurrentTasks: 1, cpuCapPercent: 100, paused: false };
 
-/** Why a host does not qualify, or null when it does. */
-export function unmetRequirement(image: JobImage, req: Requirements, caps: HostCapabilities, cpuCapPercent = 100): string | null {
+/**
+ * Why a host does not qualify, or null when it does. `slice` is the job's slice (absent: any host); the host's
+ * own membership is `caps.slice`.
+ */
+export function unmetRequirement(
+  image: JobImage, req: Requirements, caps: HostCapabilities, cpuCapPercent = 100, slice?: string,
+): string | null {
+  if (slice !== undefined && caps.slice !== slice) return `runs only on slice ${slice}; this host is in ${caps.slice ? `slice ${caps.slice}` : 'no slice'}`;
   if (!caps.kinds.includes(image.kind)) return `cannot run ${image.kind} guests`;
   const cores = (caps.cores * Math.min(100, Math.max(1, cpuCapPercent))) / 100;
   if (req.cores !== undefined && cores < req.cores) return `needs ${req.cores} cores, lends ${cores}`;
@@ -47,6 +57,6 @@ export function unmetRequirement(image: JobImage, req: Requirements, caps: HostC
   return null;
 }
 
-export function qualifies(image: JobImage, req: Requirements, caps: HostCapabilities, cpuCapPercent = 100): boolean {
-  return unmetRequirement(image, req, caps, cpuCapPercent) === null;
+export function qualifies(image: JobImage, req: Requirements, caps: HostCapabilities, cpuCapPercent = 100, slice?: string): boolean {
+  return unmetRequirement(image, req, caps, cpuCapPercent, slice) === null;
 }

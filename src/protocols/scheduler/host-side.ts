@@ -8,6 +8,11 @@
  *
  * Slots: running copies + slots asked for in unanswered pulls ≤ maxConcurrentTasks. A pull is answered by up
  * to `slots` leases and, if fewer, a `no-work`; an unanswered pull is forgotten after `pullTimeoutMs`.
+ *
+ * Slices: a job on a slice is subscribed only while this host is a member of it; once the host's membership
+ * changes (`setCapabilities`), the next `pullDue` hands that job's running copies back (E_LEFT_SLICE) and drops
+ * the subscription, so the submitter re-runs them on another member. A later announcement round may
+ * subscribe the host again if it rejoins.
  */
 import type { PeerId } from '../../core/ids.ts';
 import { SCHEDULER_WIRE_VERSION as V, MAX_PULL_SLOTS, type AnnounceMessage, type LeaseMessage, type PullMessage } from '../../wire/scheduler.ts';
@@ -24,6 +29,8 @@ export interface HostOptions {
 interface Subscription {
   readonly jobId: string;
   readonly submitter: PeerId;
+  /** The job's slice, if it runs on one. */
+  readonly slice: string | undefined;
   /** Slots asked for and not yet answered. */
   reserved: number;
   pulledAt: number;
@@ -96,8 +103,8 @@ export class HostSide {
   /** A job announcement reached us: subscribe (and pull at once) if we qualify. */
   onAnnounce(now: number, self: PeerId, msg: AnnounceMessage): Outgoing[] {
     if (msg.submitter === self || this.finished.has(msg.jobId) || this.subscriptions.has(msg.jobId)) return [];
-    if (!this.caps || !qualifies(msg.image, msg.requirements, this.caps, this.limits.cpuCapPercent)) return [];
-    this.subscriptions.set(msg.jobId, { jobId: msg.jobId, submitter: msg.submitter, reserved: 0, pulledAt: 0, nextPullAt: now });
+    if (!this.caps || !qualifies(msg.image, msg.requirements, this.caps, this.limits.cpuCapPercent, msg.slice)) return [];
+    this.subscriptions.set(msg.jobId, { jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, reserved: 0, pulledAt: 0, nextPullAt: now });
     return this.pullDue(now);
   }
 
@@ -168,10 +175,10 @@ export class HostSide {
     return [{ to: r.request.submitter, msg: { v: V, t: 'release', jobId: r.request.jobId, lease: r.lease, code } }];
   }
 
-  /** Pulls for every subscribed job that is due, while slots are free. */
+  /** Pulls for every subscribed job that is due, while slots are free (after leaving jobs of a slice we left). */
   pullDue(now: number): Outgoing[] {
-    if (this.limits.paused || !this.caps) return [];
-    const out: Outgoing[] = [];
+    const out: Outgoing[] = this.leaveForeignSlices();
+    if (this.limits.paused || !this.caps) return out;
     let reserved = 0;
     for (const sub of this.subscriptions.values()) {
       if (sub.reserved > 0 && now - sub.pulledAt >= this.options.pullTimeoutMs) sub.reserved = 0;
@@ -186,6 +193,22 @@ export class HostSide {
       sub.pulledAt = now;
       free -= slots;
       out.push({ to: sub.submitter, msg: { v: V, t: 'pull', jobId: sub.jobId, slots, caps: wireCaps(this.caps) } });
+    }
+    return out;
+  }
+
+  /** Hands back copies of jobs whose slice this host no longer belongs to, and forgets those subscriptions. */
+  private leaveForeignSlices(): Outgoing[] {
+    const out: Outgoing[] = [];
+    const mine = this.caps?.slice ?? null;
+    for (const sub of [...this.subscriptions.values()]) {
+      if (sub.slice === undefined || sub.slice === mine) continue;
+      for (const [key, r] of [...this.running]) {
+        if (r.request.jobId !== sub.jobId) continue;
+        out.push({ to: r.request.submitter, msg: { v: V, t: 'release', jobId: sub.jobId, lease: r.lease, code: SchedulerErrors.LEFT_SLICE } });
+        this.stop(key);
+      }
+      this.subscriptions.delete(sub.jobId);
     }
     return out;
   }
@@ -211,5 +234,6 @@ function wireCaps(c: HostCapabilities): PullMessage['caps'] {
   return {
     cores: c.cores, ramMB: c.ramMB, gpuMemoryMB: c.gpuMemoryMB, diskMB: c.diskMB, kinds: [...c.kinds],
     ...(c.ranks ? { ranks: { ...c.ranks } } : {}),
+    ...(c.slice ? { slice: c.slice } : {}),
   };
 }

@@ -41,10 +41,22 @@ const guestPath = z
   .max(256)
   .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0\\]+$/, 'a relative path without .. or backslashes');
 
+/** At most this many images of a job carry a storage link (the module or domain images, then input files). */
+export const MAX_IMAGE_LINKS = 16;
+/**
+ * Storage links of a job's images by sha256, set by the submitter after it stored them in the DHT: a host
+ * missing an image fetches it from storage (and still checks its sha256) before asking the submitter
+ * (runtime/services/compute-images.ts). The link's key fragment opens only the image itself.
+ */
+export const imageLinksSchema = z
+  .record(sha256Hex, z.string().max(160).regex(/^nephele:\/\/[0-9a-f]{64}#k=[A-Za-z0-9_-]{1,64}$/, 'a storage link nephele://<64 hex>#k=<key>'))
+  .refine((links) => Object.keys(links).length <= MAX_IMAGE_LINKS, `at most ${MAX_IMAGE_LINKS} image links`);
+
 export const wasiImageSchema = z.strictObject({
   kind: z.literal('wasi'),
   sha256: sha256Hex,
   size: z.number().int().min(8).max(JobLimits.MAX_WASM_BYTES),
+  links: imageLinksSchema.optional(),
 });
 
 export const x86DomainSchema = z.strictObject({
@@ -56,7 +68,7 @@ export const x86DomainSchema = z.strictObject({
   snapshot: sha256Hex.optional(),
 });
 
-export const x86ImageSchema = z.strictObject({ kind: z.literal('x86'), domain: x86DomainSchema });
+export const x86ImageSchema = z.strictObject({ kind: z.literal('x86'), domain: x86DomainSchema, links: imageLinksSchema.optional() });
 export const jobImageSchema = z.discriminatedUnion('kind', [wasiImageSchema, x86ImageSchema]);
 
 export const inputFileSchema = z.union([
@@ -70,6 +82,13 @@ export const taskSpecSchema = z.strictObject({
   stdin: z.string().max(JobLimits.MAX_STDIN_CHARS),
   inputFiles: z.array(inputFileSchema).max(JobLimits.MAX_INPUT_FILES).optional(),
 });
+
+/**
+ * A slice name, as the cloud service names slices (cloud-messages.ts `sliceName`; repeated here because protocol
+ * code does not import the runtime). A job naming a slice runs only on that slice's members (P2PCS: run
+ * applications on an allocated slice).
+ */
+export const jobSliceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/, 'a slice name is 1-48 letters, digits, _ . -');
 
 /** Attributes a host can be ranked by (ordered slicing); names like `speed`, `ramMB`, `uptime`. */
 export const rankAttribute = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,31}$/, 'an attribute name');
@@ -105,6 +124,8 @@ export const jobSpecSchema = z.strictObject({
   timeLimitMs: z.number().int().min(JobLimits.MIN_TIME_LIMIT_MS).max(JobLimits.MAX_TIME_LIMIT_MS),
   outputLimits: outputLimitsSchema.optional(),
   redundancy: redundancySchema.optional(),
+  /** Run only on members of this allocated slice. */
+  slice: jobSliceName.optional(),
 });
 
 export type JobImage = z.infer<typeof jobImageSchema>;
@@ -122,6 +143,8 @@ export interface JobSpec {
   readonly timeLimitMs: number;
   readonly outputLimits: OutputLimits;
   readonly redundancy: Redundancy;
+  /** Only members of this slice run the job's tasks. */
+  readonly slice?: string;
 }
 
 export interface BadJob extends Rejection {
@@ -156,6 +179,7 @@ export function parseJobSpec(raw: unknown): ParsedJob {
     timeLimitMs: s.timeLimitMs,
     outputLimits: s.outputLimits ?? { ...DEFAULT_OUTPUT_LIMITS },
     redundancy: s.redundancy ?? { n: 1, k: 1 },
+    ...(s.slice === undefined ? {} : { slice: s.slice }),
   };
   return { ok: true, value };
 }

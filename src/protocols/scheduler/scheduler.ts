@@ -97,6 +97,16 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     return effects(this.book.cancel(jobId));
   }
 
+  /** The slice's members as the cloud service knows them: copies held by others are revoked and re-leased. */
+  setSliceMembers(_ctx: ProtocolContext, slice: string, members: readonly PeerId[]): Effect<SchedulerMessage>[] {
+    return effects(this.book.setSliceMembers(slice, members));
+  }
+
+  /** Slices that running jobs submitted here run on. */
+  activeSlices(): string[] {
+    return this.book.activeSlices();
+  }
+
   /** Drops a finished, failed or cancelled job from memory; a running job is kept (cancel it first). */
   forgetJob(jobId: string): boolean {
     const job = this.book.jobs.get(jobId);
@@ -241,7 +251,7 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     const msg: AnnounceMessage = {
       v: V, t: 'announce', jobId: job.id, submitter: ctx.self, round: job.round, hops: this.hopLimit,
       image: job.spec.image, requirements: job.spec.requirements, timeLimitMs: job.spec.timeLimitMs,
-      taskCount: job.spec.tasks.length,
+      taskCount: job.spec.tasks.length, ...(job.spec.slice === undefined ? {} : { slice: job.spec.slice }),
     };
     return this.targets(ctx, []).map((to) => ({ kind: 'send', to, msg }));
   }

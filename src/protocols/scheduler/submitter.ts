@@ -6,7 +6,9 @@
  *
  * Pure bookkeeping: it returns the messages to send and never reads a clock; `now` comes from the caller.
  * Invariants: a task is accepted at most once, only with k agreeing digests from k distinct hosts; a host
- * never holds two copies of one task; nothing is leased for a job that is finished or cancelled.
+ * never holds two copies of one task; nothing is leased for a job that is finished or cancelled; a job on a
+ * slice is leased only to hosts that say they are members and, once the runtime has told it the slice's
+ * members (`setSliceMembers`), are among them — copies held by a host that left are revoked and re-leased.
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { LeaseMessage, ResultMessage, SchedulerMessage } from '../../wire/scheduler.ts';
@@ -70,6 +72,8 @@ export class SubmitterBook {
   /** Results and releases for leases their sender does not hold (late, forged or duplicated). */
   ignored = 0;
   private outcomes: TaskOutcome[] = [];
+  /** Members of each slice as the runtime last learnt them from the cloud service. */
+  private readonly sliceMembers = new Map<string, ReadonlySet<PeerId>>();
 
   constructor(private readonly options: SubmitterOptions) {}
 
@@ -99,7 +103,8 @@ export class SubmitterBook {
     const final = (): Outgoing[] => [{ to: host, msg: { v: V, t: 'no-work', jobId, final: true } }];
     if (!job) return final();
     if (job.status !== 'running') return final();
-    if (!qualifies(job.spec.image, job.spec.requirements, caps)) return final();
+    if (!qualifies(job.spec.image, job.spec.requirements, caps, 100, job.spec.slice)) return final();
+    if (!this.inSlice(job, host)) return final();
     const peersCap = job.spec.requirements.peers;
     const out: Outgoing[] = [];
     for (const task of job.needy) {
@@ -112,6 +117,37 @@ export class SubmitterBook {
     for (const o of out) this.review(job, (o.msg as LeaseMessage).task);
     if (out.length < slots) out.push({ to: host, msg: { v: V, t: 'no-work', jobId, final: false } });
     return out;
+  }
+
+  /**
+   * The members of a slice changed (or are first known): leases of that slice's jobs held by hosts outside it
+   * are revoked and their tasks handed out again, without counting as losses (the host did nothing wrong).
+   */
+  setSliceMembers(slice: string, members: readonly PeerId[]): Outgoing[] {
+    const set = new Set(members);
+    this.sliceMembers.set(slice, set);
+    const out: Outgoing[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.spec.slice !== slice || job.status !== 'running') continue;
+      for (const [id, lease] of [...job.leases]) {
+        if (set.has(lease.host)) continue;
+        this.endLease(job, id);
+        out.push({ to: lease.host, msg: { v: V, t: 'revoke', jobId: job.id, lease: id } }, ...this.review(job, lease.task));
+      }
+    }
+    return out;
+  }
+
+  /** Slices of running jobs (for the runtime to keep their member lists fresh). */
+  activeSlices(): string[] {
+    const slices = new Set<string>();
+    for (const job of this.jobs.values()) if (job.status === 'running' && job.spec.slice !== undefined) slices.add(job.spec.slice);
+    return [...slices];
+  }
+
+  private inSlice(job: SubmittedJob, host: PeerId): boolean {
+    if (job.spec.slice === undefined) return true;
+    return this.sliceMembers.get(job.spec.slice)?.has(host) ?? true;
   }
 
   onResult(host: PeerId, msg: ResultMessage): Outgoing[] {

@@ -14,6 +14,8 @@ export const SchedulerErrors = {
   HOST_PAUSED: 'E_HOST_PAUSED',
   HOST_BUSY: 'E_HOST_BUSY',
   UNKNOWN_JOB: 'E_UNKNOWN_JOB',
+  /** The host stopped being a member of the job's slice. */
+  LEFT_SLICE: 'E_LEFT_SLICE',
 } as const;
 
 /** A message to send (the protocol turns these into effects). */

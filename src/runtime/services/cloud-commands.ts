@@ -28,6 +28,8 @@ export const addArgs = z.strictObject({ slice: sliceName, n: count });
 export const terminateArgs = z.strictObject({ slice: sliceName, peers: z.array(peer).min(1).max(MAX_SLICE_MEMBERS) });
 export const sliceArgs = z.strictObject({ slice: sliceName });
 export const siteArgs = z.strictObject({ site: z.string().max(64) });
+/** `membership`: this node's slice ({}), or the members of the named slice as known here ({ slice }). */
+export const membershipArgs = z.strictObject({ slice: sliceName.optional() });
 
 export function parseArgs<T>(schema: z.ZodType<T>, command: string, args: unknown): T {
   const parsed = schema.safeParse(args);

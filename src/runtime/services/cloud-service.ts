@@ -25,6 +25,8 @@ import { measureCpuScore, measurePlatform, DEFAULT_MEMORY_MB, DEFAULT_STORAGE_MB
 import { CLOUD_PROTOCOL, CLOUD_WIRE_VERSION, decodeCloudMessage, type CloudMessage } from './cloud-messages.ts';
 import { SliceBook, membersOf, sliceInfo } from './cloud-slices.ts';
 import { CloudRequests } from './cloud-requests.ts';
+import { CloudErrors, membershipArgs, parseArgs } from './cloud-commands.ts';
+import { NepheleError } from '../../core/errors.ts';
 import { CLOUD_HISTORY_LENGTH, type CloudAttributes, type CloudEdge, type CloudHistoryPoint, type CloudSnapshot } from './cloud-types.ts';
 
 /** What the cloud service may use of its node (ServiceDeps.runningTasks gives the tasks it runs for others). */
@@ -193,7 +195,25 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   }
 
   async command(command: string, args: unknown): Promise<unknown> {
+    if (command === 'membership') return this.membership(parseArgs(membershipArgs, command, args).slice);
     return this.requests.command(command, args);
+  }
+
+  /**
+   * The `membership` command, for other services of this node (compute runs jobs on slices). Without a slice:
+   * the slice this node is a member of, or null. With one: its members as known here — from its record when this
+   * node owns or belongs to it, else from the gossiped directory (`owner` null then); E_UNKNOWN_SLICE when no
+   * member of it is known.
+   */
+  membership(slice?: string): { slice: string; owner: PeerId | null; members: PeerId[] } | null {
+    const name = slice ?? this.claims.memberOf();
+    if (name === null) return null;
+    const record = this.book.get(name);
+    if (record) return { slice: name, owner: record.owner, members: membersOf(record) };
+    const members = this.directory.fresh().filter(([, e]) => e.slice === name).map(([peer]) => peer);
+    if (this.claims.memberOf() === name) members.push(this.deps.self);
+    if (members.length === 0) throw new NepheleError(CloudErrors.UNKNOWN_SLICE, `no slice named ${name} is known here`);
+    return { slice: name, owner: null, members: members.sort() };
   }
 
   snapshot(): CloudSnapshot {

@@ -127,6 +127,7 @@ export const CLOUD_COMMANDS = [
   'describeInstances', // { slice } → CloudDescribeResult
   'releaseSlice', // { slice } → { released: number }
   'setSite', // { site } → CloudAttributes
+  'membership', // {} → this node's { slice, owner, members } or null; { slice } → that slice's, or null
 ] as const;
 export type CloudCommand = (typeof CLOUD_COMMANDS)[number];
 

@@ -3,11 +3,14 @@
  * service publishing/subscription and BOINC's k-of-n validation) running in the live node. As a submitter it
  * publishes jobs, keeps their WASI image by sha256 and serves it to hosts (`images` frames); as a host it pulls
  * task copies under its lender's limits, fetches and verifies images it lacks, runs copies in the WASI sandbox
- * and reports digested results (compute-host-runs.ts); a WASI task's input files travel inline or by sha256
+ * and reports digested results (compute-host-runs.ts). Images also travel through the DHT: the submitter stores
+ * them with the storage service and the job's image carries their links; a host looks in its persistent cache
+ * (IndexedDB in the browser), then the DHT, then asks the submitter (compute-images.ts). A WASI task's input files travel inline or by sha256
  * (served by the submitter like the module) into the sandbox's preopened directory. x86 jobs (a v86 domain named by image hashes) run the same
  * way on hosts whose runner can run them (compute-x86.ts). When a quorum accepts a task, the submitter sends each
  * agreeing host a `credit` notice and hosts keep a ledger of accepted CPU-seconds (compute-credit.ts, issue #6).
- * Commands: submit, cancel, setLimits, results, setPartner, testHooks.
+ * A job may name an allocated slice: it is admitted only if the cloud service knows the slice, and only its members
+ * run its tasks (compute-slices.ts). Commands: submit, cancel, setLimits, results, setPartner, testHooks.
  *
  * Test hook (off by default): `testHooks {lie: true}` makes this node corrupt the stdout of every task it runs
  * (a host "patched to lie"); the portal sends it when opened with `?lie=1`. It exists for the quorum test only.
@@ -24,6 +27,9 @@ import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.t
 import type { ProtocolSlot } from '../protocol-host.ts';
 import { runnerAvailable, runnerKinds, type GuestKind } from '../job-service.ts';
 import { ImageFetcher, ImageStore, sha256Hex } from './compute-images.ts';
+import { defaultImageCacheStore, ImageCache } from './compute-image-cache.ts';
+import { withImageLinks } from './compute-image-dht.ts';
+import type { ChunkStore } from '../../store/chunk-store.ts';
 import { HostRuns } from './compute-host-runs.ts';
 import { corruptStdout } from './compute-result.ts';
 import {
@@ -36,6 +42,7 @@ import { defaultCreditStore, type CreditStore } from './compute-credit-store.ts'
 import { CreditDesk } from './compute-credit-desk.ts';
 import { x86JobHashes } from './compute-x86.ts';
 import { inputFileHashes } from './compute-input-files.ts';
+import { SliceWatch, withPlacement } from './compute-slices.ts';
 
 export interface ComputeServiceOptions {
   /** What this node offers as a host; detected from the platform by default (detectCapabilities). */
@@ -45,6 +52,10 @@ export interface ComputeServiceOptions {
   readonly scheduler?: Omit<SchedulerOptions, 'view' | 'capabilities' | 'limits'>;
   /** Where the credit ledger persists; default IndexedDB where it exists, else nowhere (defaultCreditStore). */
   readonly creditStore?: (self: PeerId) => CreditStore | null;
+  /** Where fetched images persist; default IndexedDB where it exists, else memory (compute-image-cache.ts). */
+  readonly imageCache?: (self: PeerId) => ChunkStore;
+  /** Test hook: false makes this node refuse every image request (hosts must use the DHT). Default true. */
+  readonly serveImages?: boolean;
 }
 
 export const DEFAULT_COMPUTE_LIMITS: LenderLimits = { maxConcurrentTasks: 2, cpuCapPercent: 100, paused: false };
@@ -80,10 +91,13 @@ export class ComputeService implements NodeService {
   private readonly scheduler: Scheduler;
   private readonly capabilities: HostCapabilities;
   private readonly store = new ImageStore();
+  /** Storage links of images this node stored, by sha256 (reused by later jobs of the same image). */
+  private readonly imageLinks = new Map<string, string>();
   private readonly fetcher: ImageFetcher;
   private readonly runs: HostRuns;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly credit: CreditDesk;
+  private readonly slices: SliceWatch;
   private hostKinds: readonly GuestKind[] | null = null;
   private lastKinds: readonly GuestKind[] = ['wasi'];
   private lastAvailable = true;
@@ -94,7 +108,8 @@ export class ComputeService implements NodeService {
   constructor(private readonly deps: ServiceDeps, options: ComputeServiceOptions) {
     this.capabilities = options.capabilities ?? detectCapabilities();
     this.scheduler = new Scheduler({ ...options.scheduler, view: deps.view, capabilities: null, limits: options.limits ?? DEFAULT_COMPUTE_LIMITS });
-    this.fetcher = new ImageFetcher(this.store, deps);
+    const imageCache = new ImageCache((options.imageCache ?? defaultImageCacheStore)(deps.self), undefined, deps.log);
+    this.fetcher = new ImageFetcher(this.store, deps, { cache: imageCache, serve: options.serveImages ?? true });
     this.runs = new HostRuns({
       self: deps.self, now: deps.now, runner: deps.runner, fetcher: this.fetcher, log: deps.log, changed: deps.changed,
       complete: (request, result) => {
@@ -121,6 +136,11 @@ export class ComputeService implements NodeService {
       },
     }];
     this.credit = new CreditDesk(deps, (options.creditStore ?? defaultCreditStore)(deps.self));
+    this.slices = new SliceWatch(deps, {
+      hostSlice: (slice) => { if (this.hostKinds) this.scheduler.setCapabilities({ ...this.capabilities, kinds: this.hostKinds, slice }); },
+      members: (slice, members) => this.schedule((ctx) => this.scheduler.setSliceMembers(ctx, slice, members)),
+      activeSlices: () => this.scheduler.activeSlices(),
+    });
     this.updateHosting();
   }
 
@@ -137,6 +157,7 @@ export class ComputeService implements NodeService {
 
   tick(): void {
     this.fetcher.tick();
+    this.slices.tick();
     this.updateHosting();
   }
 
@@ -198,7 +219,7 @@ export class ComputeService implements NodeService {
     const jobs = [...this.jobs.values()].reverse().flatMap((record, index) => {
       const progress = this.scheduler.jobProgress(record.jobId);
       if (!progress) return [];
-      const view = jobView(record, progress, this.scheduler.taskProgress(record.jobId));
+      const view = withPlacement(jobView(record, progress, this.scheduler.taskProgress(record.jobId)), this.scheduler.jobSpec(record.jobId));
       // Snapshots cross to every tab several times a second: older jobs travel without their task lists.
       return [index < JOBS_WITH_TASKS_IN_SNAPSHOT ? view : { ...view, tasks: [] }];
     });
@@ -209,6 +230,7 @@ export class ComputeService implements NodeService {
       stats: {
         ran: this.runs.ran, abandoned: this.runs.abandoned, imagesFetched: this.fetcher.fetched,
         imagesServed: this.fetcher.served, imagesCached: this.store.stats().cached,
+        imagesFrom: { ...this.fetcher.from }, imagesDhtFailed: this.fetcher.dhtFailures,
       },
       lying: this.lying,
       kinds: this.hostKinds ?? [],
@@ -223,6 +245,7 @@ export class ComputeService implements NodeService {
 
   private async submit(args: unknown): Promise<{ jobId: string }> {
     const { spec, image, files } = parseArgs(submitArgs, 'submit', args);
+    await this.slices.admit(spec);
     if ((spec.image as { kind?: unknown } | undefined)?.kind === 'x86') return this.submitX86(spec, files ?? []);
     if (!image) throw new NepheleError(ComputeCommandErrors.NO_MODULE, 'choose a .wasm module to run');
     checkModule(image);
@@ -265,7 +288,8 @@ export class ComputeService implements NodeService {
     return this.publish(spec, needed);
   }
 
-  private publish(full: Record<string, unknown>, images: ReadonlyMap<string, Uint8Array>): { jobId: string } {
+  private async publish(spec: Record<string, unknown>, images: ReadonlyMap<string, Uint8Array>): Promise<{ jobId: string }> {
+    const full = await withImageLinks(spec, images, this.deps.command, this.imageLinks, this.deps.log);
     let submitted: ReturnType<Scheduler['submit']> | null = null;
     this.deps.run('scheduler', (ctx) => {
       submitted = this.scheduler.submit(ctx, full);
@@ -310,7 +334,10 @@ export class ComputeService implements NodeService {
   /** Starts leased copies, drops cancelled ones and records decided outcomes. */
   private drain(): void {
     for (const key of this.scheduler.takeCancelledRuns()) this.runs.cancel(key);
-    for (const request of this.scheduler.takeRunRequests()) this.runs.start(request);
+    for (const request of this.scheduler.takeRunRequests()) {
+      this.fetcher.learnLinks(request.image.links);
+      this.runs.start(request);
+    }
     const outcomes = this.scheduler.takeOutcomes();
     for (const o of outcomes) {
       this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
@@ -347,7 +374,7 @@ export class ComputeService implements NodeService {
       : kinds.length === this.hostKinds.length && kinds.every((k) => this.hostKinds!.includes(k));
     if (same) return;
     this.hostKinds = kinds;
-    this.scheduler.setCapabilities(kinds ? { ...this.capabilities, kinds } : null);
+    this.scheduler.setCapabilities(kinds ? { ...this.capabilities, kinds, slice: this.slices.hostSlice } : null);
     this.deps.changed();
   }
 

@@ -36,6 +36,10 @@ export interface ComputeJobView {
   readonly suspects: readonly string[];
   /** The first tasks of the job (up to MAX_TASKS_IN_SNAPSHOT). */
   readonly tasks: readonly ComputeTaskView[];
+  /** The allocated slice the job runs on, if any. */
+  readonly slice?: string;
+  /** Paths of the input files its tasks bring (the first few). */
+  readonly inputFiles?: readonly string[];
 }
 
 export interface ComputeHostedRun {
@@ -80,6 +84,10 @@ export interface ComputeSnapshot {
     readonly imagesFetched: number;
     readonly imagesServed: number;
     readonly imagesCached: number;
+    /** Where this host's images came from: its persistent cache, the DHT, or the submitter. */
+    readonly imagesFrom?: { readonly cache: number; readonly dht: number; readonly submitter: number };
+    /** DHT gets of an image that failed or were refused (the host then asked the submitter). */
+    readonly imagesDhtFailed?: number;
   };
   /** Test hook on: this node corrupts the stdout of tasks it runs (see compute-service.ts). */
   readonly lying: boolean;
@@ -103,4 +111,14 @@ export interface ComputeTaskResult {
 }
 
 export const MAX_TASKS_IN_SNAPSHOT = 200;
+
+/**
+ * Input files the portal form sends inline (as text in every task): each at most JobLimits.MAX_INLINE_FILE_CHARS
+ * characters, all together small enough that a task still fits its lease message (JobLimits.MAX_TASK_JSON_BYTES
+ * is 48 KiB). Repeated here because the UI does not import protocol code; a unit test keeps them in step.
+ */
+export const MAX_INLINE_INPUT_FILE_CHARS = 32 * 1024;
+export const MAX_INLINE_INPUT_TOTAL_BYTES = 40 * 1024;
+/** A slice name (as the cloud names slices); repeated for the form, checked again by the node. */
+export const SLICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 export const MAX_SNAPSHOT_STDOUT_CHARS = 240;
