@@ -33,9 +33,15 @@ describe('credit in the live cloud', () => {
   it('honest hosts earn credit for accepted results; the liar earns none', async () => {
     for (const p of [submitter, liar, ...honest]) await waitUntil(async () => (await viewPeers(p.page)).length >= 1, 60_000, 'peers gossip');
     await waitUntil(async () => (await liar.page.getByTestId('compute-lying').count()) === 1, 20_000, 'the liar shows its test hook');
+    // One honest host starts paused, so the first k = 2 copies of every task go to the liar and the other honest
+    // host: each task then has two disagreeing results, and only the paused host's copy, once it resumes, can
+    // complete the quorum. (With all three lending, fast honest hosts could take every first copy themselves.)
+    const [early, late] = honest as [PeerTab, PeerTab];
+    await late.page.getByTestId('compute-paused').check();
+    await late.page.getByTestId('compute-apply-limits').click();
+    await waitUntil(async () => (await late.page.getByTestId('compute-panel').textContent())?.includes('Now: paused') ?? false, 10_000, 'one honest host paused');
     const page = submitter.page;
     await page.getByTestId('compute-module-select').selectOption('hello.wasm');
-    // Twelve tasks: the scheduler leases k copies first, so the liar needs a few chances to be picked at all.
     await page.getByTestId('compute-tasks').fill(Array.from({ length: 12 }, (_, i) => `c${i}`).join('\n'));
     await page.getByTestId('compute-redundancy-n').fill('3');
     await page.getByTestId('compute-quorum-k').fill('2');
@@ -44,6 +50,10 @@ describe('credit in the live cloud', () => {
     await waitUntil(async () => /job [0-9a-f]{16}/.test((await note.textContent()) ?? ''), 20_000, 'job published');
     const jobId = /job ([0-9a-f]{16})/.exec((await note.textContent()) ?? '')![1]!;
     const job = page.locator(`[data-testid="compute-job"][data-job-id="${jobId}"]`);
+    await waitUntil(async () => (await count(liar.page, 'compute-ran')) >= 12 && (await count(early.page, 'compute-ran')) >= 12, 90_000, 'liar and one honest host ran every task');
+    expect(await job.getAttribute('data-state')).not.toBe('done');
+    await late.page.getByTestId('compute-paused').uncheck();
+    await late.page.getByTestId('compute-apply-limits').click();
     await waitUntil(async () => (await job.getAttribute('data-state')) === 'done', 120_000, 'quorum job done');
     expect(await job.getByTestId('compute-suspects').textContent()).toContain(liar.peerId);
 
