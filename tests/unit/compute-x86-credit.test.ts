@@ -62,7 +62,8 @@ describe('x86 jobs through the compute service', () => {
     expect(compute(wasiOnly!).stats.ran).toBe(0);
     // Only the snapshot is needed to run from it; it came from the submitter by hash.
     expect(compute(x86Host!).stats.imagesFetched).toBe(1);
-    expect(compute(x86Host!).credit.tasksAccepted).toBe(3);
+    // The submitter's credit notices travel after it settles the job.
+    await until(() => compute(x86Host!).credit.tasksAccepted === 3, 10_000, 'x86 host credited for 3 tasks');
   }, 120_000);
 });
 
@@ -70,7 +71,14 @@ describe('credit for accepted work', () => {
   it('credits hosts whose results the quorum accepted, and not the liar', async () => {
     const [submitter, liar, ...honest] = await cloud([null, WASI, WASI, WASI, WASI]);
     await liar!.command('compute', 'testHooks', { lie: true });
+    // Two honest hosts start paused, so the first two copies of every task go to the liar and one honest host,
+    // and every task needs a third copy from a host that resumes (fast honest hosts cannot crowd the liar out).
+    const pause = (paused: boolean) => Promise.all(honest.slice(1).map((h) => h.command('compute', 'setLimits', { maxConcurrent: 2, cpuCapPercent: 100, paused })));
+    await pause(true);
     await submitter!.command('compute', 'submit', { spec: wasiJob(6, { redundancy: { n: 3, k: 2 } }), image: hello });
+    await until(() => compute(liar!).stats.ran >= 6, 30_000, 'the liar ran a copy of every task');
+    expect(compute(submitter!).jobs[0]?.state).not.toBe('done');
+    await pause(false);
     await until(() => compute(submitter!).jobs[0]?.state === 'done', 50_000, 'quorum job done');
     await until(() => honest.reduce((n, h) => n + compute(h).credit.tasksAccepted, 0) >= 12, 5000, 'credit notices arrived');
     expect(compute(liar!).stats.ran).toBeGreaterThan(0);
