@@ -11,13 +11,14 @@
  * opening another port to the page's SharedWorker (same script URL and name `nephele:<cloud>`) and speaking
  * comlink's wire messages on it (APPLY `command` / `snapshot`) — see `call` below.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPeer, spawnNodePeer, startCloudServer, waitUntil, type CloudServer, type NodePeerProcess, type PeerTab } from './harness.ts';
 import type { CloudSliceInfo, CloudSnapshot } from '../../src/runtime/services/cloud-types.ts';
+import { callNode, nodeCommand, nodeServices } from './node-port.ts';
 
 const PEERS = 12;
 const CLOUD = 'slices';
@@ -37,45 +38,17 @@ afterAll(async () => {
   await server?.close();
 });
 
-const workerScript = `/assets/${readdirSync('dist/assets').find((f) => /^node\.sharedworker-.*\.js$/.test(f))}`;
-
-type Reply = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** Calls a TabSession method on the page's node through a fresh comlink port to its SharedWorker. */
-async function call(page: Page, method: 'command' | 'snapshot', args: unknown[]): Promise<Reply> {
-  return page.evaluate(async ({ script, cloud, method, args }) => {
-    const port = new SharedWorker(new URL(script, location.href), { type: 'module', name: `nephele:${cloud}` }).port;
-    const id = crypto.randomUUID();
-    const data = await new Promise<{ type: string; name?: string; value: unknown }>((resolve) => {
-      port.onmessage = (e: MessageEvent) => {
-        if ((e.data as { id?: string }).id === id) resolve(e.data);
-      };
-      port.postMessage({ id, type: 'APPLY', path: [method], argumentList: args.map((value) => ({ type: 'RAW', value })) });
-    });
-    port.close();
-    if (data.type === 'HANDLER' && data.name === 'throw') {
-      const thrown = data.value as { isError: boolean; value: { message?: string } | unknown };
-      return { ok: false as const, error: thrown.isError ? String((thrown.value as { message?: string }).message) : String(thrown.value) };
-    }
-    return { ok: true as const, value: data.value };
-  }, { script: workerScript, cloud: CLOUD, method, args });
-}
-
 async function command(page: Page, name: string, args: unknown): Promise<unknown> {
-  const reply = await call(page, 'command', ['cloud', name, args]);
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.value;
+  return nodeCommand(page, CLOUD, 'cloud', name, args);
 }
 
 async function failure(page: Page, name: string, args: unknown): Promise<string> {
-  const reply = await call(page, 'command', ['cloud', name, args]);
+  const reply = await callNode(page, CLOUD, 'command', ['cloud', name, args]);
   return reply.ok ? 'succeeded' : reply.error;
 }
 
 async function cloudState(page: Page): Promise<CloudSnapshot> {
-  const reply = await call(page, 'snapshot', []);
-  if (!reply.ok) throw new Error(reply.error);
-  return (reply.value as { services: { cloud: CloudSnapshot } }).services.cloud;
+  return (await nodeServices(page, CLOUD))['cloud'] as CloudSnapshot;
 }
 
 /** Every member that has a page points to its id-order neighbours among `members` (the Node peer's own

@@ -9,70 +9,31 @@
  * Commands and snapshots go to a page's node the way cloud.test.ts does it: through another comlink port to the
  * page's SharedWorker.
  */
-import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPeer, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPeer, waitUntil, useCloudAndBrowser, type PeerTab } from './harness.ts';
 import { submitComputeJob, tasksOf } from './compute-page.ts';
 import type { CloudSliceInfo, CloudSnapshot } from '../../src/runtime/services/cloud-types.ts';
 import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
+import { nodeCommand, nodeServices } from './node-port.ts';
 
 const PEERS = 5;
 const CLOUD = 'slicejobs';
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const workerScript = `/assets/${readdirSync('dist/assets').find((f) => /^node\.sharedworker-.*\.js$/.test(f))}`;
-
-type Reply = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** Calls a TabSession method on the page's node through a fresh comlink port to its SharedWorker. */
-async function call(page: Page, method: 'command' | 'snapshot', args: unknown[]): Promise<Reply> {
-  return page.evaluate(async ({ script, cloud, method, args }) => {
-    const port = new SharedWorker(new URL(script, location.href), { type: 'module', name: `nephele:${cloud}` }).port;
-    const id = crypto.randomUUID();
-    const data = await new Promise<{ type: string; name?: string; value: unknown }>((resolve) => {
-      port.onmessage = (e: MessageEvent) => {
-        if ((e.data as { id?: string }).id === id) resolve(e.data);
-      };
-      port.postMessage({ id, type: 'APPLY', path: [method], argumentList: args.map((value) => ({ type: 'RAW', value })) });
-    });
-    port.close();
-    if (data.type === 'HANDLER' && data.name === 'throw') {
-      const thrown = data.value as { isError: boolean; value: { message?: string } | unknown };
-      return { ok: false as const, error: thrown.isError ? String((thrown.value as { message?: string }).message) : String(thrown.value) };
-    }
-    return { ok: true as const, value: data.value };
-  }, { script: workerScript, cloud: CLOUD, method, args });
-}
+const env = useCloudAndBrowser();
 
 async function command(page: Page, service: string, name: string, args: unknown): Promise<unknown> {
-  const reply = await call(page, 'command', [service, name, args]);
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.value;
+  return nodeCommand(page, CLOUD, service, name, args);
 }
 
 async function services(page: Page): Promise<{ cloud: CloudSnapshot; compute: ComputeSnapshot }> {
-  const reply = await call(page, 'snapshot', []);
-  if (!reply.ok) throw new Error(reply.error);
-  return (reply.value as { services: { cloud: CloudSnapshot; compute: ComputeSnapshot } }).services;
+  return (await nodeServices(page, CLOUD)) as unknown as { cloud: CloudSnapshot; compute: ComputeSnapshot };
 }
 
 describe('compute jobs on a slice, from the portal form', () => {
   it('runs a job with an input file only on the slice members, and names its errors', async () => {
-    const url = `${server.url}/?cloud=${CLOUD}&tick=300`;
-    const peers: PeerTab[] = await Promise.all(Array.from({ length: PEERS }, () => openPeer(browser, url)));
+    const url = `${env.server.url}/?cloud=${CLOUD}&tick=300`;
+    const peers: PeerTab[] = await Promise.all(Array.from({ length: PEERS }, () => openPeer(env.browser, url)));
     const first = peers[0]!.page;
     await waitUntil(async () => (await services(first)).cloud.knownPeers >= PEERS - 1, 45_000, 'the first node knows every peer');
 

@@ -5,22 +5,11 @@
  * its own head. When the head's browser closes, the two remaining lab pages agree on the next longest-up peer as
  * head, and that page says it is the head.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPeer, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPeer, waitUntil, useCloudAndBrowser, type PeerTab } from './harness.ts';
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useCloudAndBrowser();
 
 interface SiteShown {
   readonly label: string;
@@ -44,14 +33,14 @@ const describeAll = async (tabs: readonly PeerTab[]): Promise<string> =>
 
 describe('site clustering across real browser peers', () => {
   it('the longest-up peer of a site is its head on every page of the site, and another takes over when it leaves', async () => {
-    const url = (site: string): string => `${server.url}/?cloud=sites&tick=300&site=${site}`;
+    const url = (site: string): string => `${env.server.url}/?cloud=sites&tick=300&site=${site}`;
     // One after another, so their uptimes differ by whole seconds (the unit uptimes are gossiped in).
     const lab: PeerTab[] = [];
     for (let i = 0; i < 3; i++) {
-      lab.push(await openPeer(browser, url('lab')));
+      lab.push(await openPeer(env.browser, url('lab')));
       await new Promise((r) => setTimeout(r, 1500));
     }
-    const annex = await openPeer(browser, url('annex'));
+    const annex = await openPeer(env.browser, url('annex'));
     const [first, second, third] = lab;
 
     await waitUntil(async () => {
@@ -61,6 +50,8 @@ describe('site clustering across real browser peers', () => {
     expect((await siteShown(first!.page)).isHead).toBe(true);
     expect((await siteShown(second!.page)).isHead).toBe(false);
     expect((await siteShown(third!.page)).isHead).toBe(false);
+    // The annex page applies its `?site=` a moment after it joins: wait for it rather than read it once.
+    await waitUntil(async () => (await siteShown(annex.page)).label === 'annex', 20_000, 'annex page shows its site', () => describeAll([annex]));
     expect(await siteShown(annex.page)).toEqual({ label: 'annex', head: annex.peerId, isHead: true, members: 1 });
 
     // The head leaves: the next longest-up lab peer (the second opened) takes over, on both remaining pages.

@@ -3,25 +3,14 @@
  * moment through the storage panel; the versions they are given are exactly 1..4 (one linear history, as the
  * index node's history shows), and a read from every peer returns version 4 with the value its writer wrote.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, numberOf, openPeer, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { numberOf, openPeer, waitUntil, useCloudAndBrowser, type PeerTab } from './harness.ts';
 
 const PEERS = 4;
 const NAME = 'team/notes';
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useCloudAndBrowser();
 
 async function settled(page: Page, testId: string): Promise<string> {
   await waitUntil(async () => (await page.getByTestId(testId).count()) > 0 || (await page.getByTestId('storage-named-error').count()) > 0, 60_000, `${testId} shown`);
@@ -31,9 +20,9 @@ async function settled(page: Page, testId: string): Promise<string> {
 
 describe('named objects across real browser peers', () => {
   it('four concurrent writers get versions 1..4 and every peer reads the newest', async () => {
-    const url = `${server.url}/?cloud=named&tick=300`;
+    const url = `${env.server.url}/?cloud=named&tick=300`;
     const peers: PeerTab[] = [];
-    for (let i = 0; i < PEERS; i++) peers.push(await openPeer(browser, url));
+    for (let i = 0; i < PEERS; i++) peers.push(await openPeer(env.browser, url));
     for (const p of peers) {
       await waitUntil(async () => (await numberOf(p.page, 'storage-successors')) >= PEERS - 1, 60_000, `ring formed at ${p.peerId.slice(0, 8)}`);
     }

@@ -6,25 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, numberOf, openPeer, pageDiagnosis, startCloudServer, waitUntil, type CloudServer, type PeerTab } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { numberOf, openPeer, pageDiagnosis, waitUntil, useCloudAndBrowser, type PeerTab } from './harness.ts';
 
 const PEERS = 8;
 const MIB = Number(process.env.NEPHELE_STORAGE_MIB ?? 20);
 
-let server: CloudServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startCloudServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useCloudAndBrowser();
 
 function fileBytes(size: number): Buffer {
   const out = Buffer.alloc(size);
@@ -49,9 +38,9 @@ async function getByLink(page: Page, link: string): Promise<string> {
 
 describe('storage across real browser peers', () => {
   it('puts a file, survives the uploader and two holders leaving, keeps chunks over a reload, refuses tampered chunks', async () => {
-    const url = `${server.url}/?cloud=storage&tick=300`;
+    const url = `${env.server.url}/?cloud=storage&tick=300`;
     const peers: PeerTab[] = [];
-    for (let i = 0; i < PEERS; i++) peers.push(await openPeer(browser, url));
+    for (let i = 0; i < PEERS; i++) peers.push(await openPeer(env.browser, url));
     for (const p of peers) {
       await waitUntil(async () => (await numberOf(p.page, 'storage-successors')) >= 3, 60_000, `ring formed at ${p.peerId.slice(0, 8)}`, () => pageDiagnosis(p.page));
     }
@@ -92,7 +81,7 @@ describe('storage across real browser peers', () => {
     expect(await getByLink(getter.page, link)).toBe(sha);
     // A newcomer holds (almost) no chunks, so it fetches nearly all of them from holders, a third of which lie:
     // it must refuse some tampered copies and still assemble the right bytes.
-    const newcomer = await openPeer(browser, url);
+    const newcomer = await openPeer(env.browser, url);
     await waitUntil(async () => (await numberOf(newcomer.page, 'storage-successors')) >= 3, 60_000, 'newcomer on the ring', async () => {
       const pages = [newcomer, getter, later, reloaded, bad1, bad2];
       return (await Promise.all(pages.map((p) => pageDiagnosis(p.page, 25)))).join('\n---\n');
