@@ -43,6 +43,7 @@ function cyclonRows(n: number): BenchRow[] {
   const cyclons = new Map<PeerId, Cyclon>();
   const averagers = new Map<PeerId, SizeEstimation>();
   let averaging = false;
+  const heapBefore = process.memoryUsage().heapUsed;
   const network = new SimNetwork({ seed: SEED });
   network.addNodes(n, (id, rng) => {
     const cyclon = new Cyclon({ viewSize: VIEW, shuffleLength: SHUFFLE });
@@ -60,6 +61,7 @@ function cyclonRows(n: number): BenchRow[] {
   const started = performance.now();
   engine.run(CYCLES);
   const cyclonMs = performance.now() - started;
+  const bytesPerNode = (process.memoryUsage().heapUsed - heapBefore) / n;
   const g = graph();
   const deg = inDegreeStats(g);
   const random = inDegreeStats(randomOutGraph(n, VIEW, SEED));
@@ -106,6 +108,25 @@ function cyclonRows(n: number): BenchRow[] {
       conditions: cond,
     }),
   ];
+  rows.push(row({
+    figure: 'simulator speed, Cyclon + idle averaging',
+    value: (n * CYCLES) / (cyclonMs / 1000),
+    unit: 'node-cycles/s',
+    reference: (100_000 * 100) / 60,
+    referenceSource: 'issue #3 goal: 10^5 nodes × 100 cycles in under a minute on this 2-core machine',
+    n,
+    better: 'higher',
+    conditions: `${cond}; one Node.js thread`,
+  }), row({
+    figure: 'simulator memory per node (heap growth / N)',
+    value: bytesPerNode,
+    unit: 'bytes/node',
+    reference: null,
+    referenceSource: 'no published figure; heap growth over building and running the network (no forced GC, so approximate)',
+    n,
+    better: 'lower',
+    conditions: cond,
+  }));
   for (const fraction of [0.5, 0.7]) {
     const victims = new Set(network.rng.sample(g.ids, Math.round(n * fraction)));
     const rest = withoutVertices(g, victims);
