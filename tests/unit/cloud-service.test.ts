@@ -11,6 +11,7 @@ import type { EdgeCommands } from '../../src/net/types.ts';
 import { NodeCore } from '../../src/runtime/node-core.ts';
 import { cloudService } from '../../src/runtime/services/cloud-service.ts';
 import type { CloudDescribeResult, CloudSliceInfo, CloudSnapshot } from '../../src/runtime/services/cloud-types.ts';
+import { rejection } from './support/test-data.ts';
 
 class LoopbackNet {
   readonly cores = new Map<PeerId, NodeCore>();
@@ -71,15 +72,6 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'resolved';
 }
 
 /** Every member's T-Man ring neighbours are its id-order neighbours among exactly `members`. */

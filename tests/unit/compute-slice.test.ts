@@ -15,6 +15,7 @@ import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/servi
 import { meshCloud, stopNetworks, waitFor, type CoreSetup } from './support/core-network.ts';
 import { parseCliArgs } from '../../src/node/cli-args.ts';
 import { runCliCommand } from '../../src/node/cli-run.ts';
+import { rejection } from './support/test-data.ts';
 
 const hello = new Uint8Array(readFileSync('public/examples/hello.wasm'));
 
@@ -39,15 +40,6 @@ const cloudOf = (core: NodeCore): CloudSnapshot => core.snapshot().services.clou
 function job(tasks: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const list = Array.from({ length: tasks }, (_, i) => ({ args: ['task', String(i)], env: {}, stdin: '' }));
   return { name: 'on-slice', tasks: list, timeLimitMs: 10_000, ...extra };
-}
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'resolved';
 }
 
 describe('compute jobs on an allocated slice', () => {

@@ -12,6 +12,7 @@ import { SortedRing } from '../../src/protocols/chord/sorted-ring.ts';
 import { sha256Hex } from '../../src/runtime/services/storage-crypto.ts';
 import { chunkIdOf } from '../../src/store/chunk-id.ts';
 import { oneRing, stopNetworks, storageCloud, storageCmd, storageOf, waitFor, type StorageCloud } from './support/core-network.ts';
+import { fileBytes } from './support/test-data.ts';
 
 afterEach(stopNetworks);
 
@@ -78,16 +79,6 @@ async function eventually(check: () => Promise<boolean>, ms: number, what: strin
     await new Promise((r) => setTimeout(r, 200));
     await poll();
   }
-}
-
-function fileBytes(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 describe('stray copies on a changing ring', () => {

@@ -8,22 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerId } from '../../src/core/ids.ts';
 import { sha256Hex } from '../../src/runtime/services/storage-crypto.ts';
 import { stopNetworks, storageCloud, storageCmd, storageOf, waitFor, type CoreNetwork } from './support/core-network.ts';
+import { fileBytes } from './support/test-data.ts';
 
 afterEach(stopNetworks);
 
 async function cloud(n: number, quotaBytes = 1 << 30): Promise<{ hub: CoreNetwork; ids: PeerId[] }> {
   const { net, ids } = await storageCloud(n, { service: { quotaBytes, requestTimeoutMs: 3000, fullPassTicks: 10 } });
   return { hub: net, ids };
-}
-
-function fileBytes(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 const cmd = storageCmd;
