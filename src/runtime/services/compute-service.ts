@@ -5,9 +5,9 @@
  * task copies under its lender's limits, fetches and verifies images it lacks, runs copies in the WASI sandbox
  * and reports digested results (compute-host-runs.ts). Images also travel through the DHT: the submitter stores
  * them with the storage service and the job's image carries their links; a host looks in its persistent cache
- * (IndexedDB in the browser), then the DHT, then asks the submitter (compute-images.ts). A WASI task's input files travel inline or by sha256
- * (served by the submitter like the module) into the sandbox's preopened directory. x86 jobs (a v86 domain named by image hashes) run the same
- * way on hosts whose runner can run them (compute-x86.ts). When a quorum accepts a task, the submitter sends each
+ * (IndexedDB in the browser), then the DHT, then asks the submitter (compute-images.ts). A WASI task's input
+ * files travel inline or by sha256 (served by the submitter like the module) into the sandbox's preopened
+ * directory. x86 jobs (a v86 domain named by image hashes) run the same way on hosts whose runner can run them (compute-x86.ts). When a quorum accepts a task, the submitter sends each
  * agreeing host a `credit` notice and hosts keep a ledger of accepted CPU-seconds (compute-credit.ts, issue #6).
  * A job may name an allocated slice: it is admitted only if the cloud service knows the slice, and only its members
  * run its tasks (compute-slices.ts). Commands: submit, cancel, setLimits, results, setPartner, testHooks.
