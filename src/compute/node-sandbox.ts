@@ -2,8 +2,8 @@
  * Runs a WASI task on a Node peer in a `worker_threads` Worker (node-wasi-worker.ts), killed when the task
  * passes its wall-clock limit or is cancelled by run id (worker-task-host.ts). `runWasiTaskInNode` gives every
  * task a fresh thread; `runWasiTaskInNodeReusing` lets tasks with the same `reuseKey` (one job of one submitter)
- * reuse a thread that answered the previous task of that job, which saves the thread's start-up (~0.3 s). The guest's linear memory is capped by rewriting the module
- * (wasi-run.ts); the worker's JS heap, which holds the in-memory file system and captured output, is capped with
+ * reuse a thread that answered the previous task of that job, which saves the thread's start-up (~0.3 s). The
+ * guest's linear memory is capped by rewriting the module (wasi-run.ts); the worker's JS heap, which holds the in-memory file system and captured output, is capped with
  * resourceLimits.
  */
 import { failedResult, WasiErrors, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';

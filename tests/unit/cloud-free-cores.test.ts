@@ -3,12 +3,13 @@
  * tasks running on it (one core each), and are 0 while the node is held by a slice.
  */
 import { describe, expect, it } from 'vitest';
-import { CloudService, type CloudDeps } from '../../src/runtime/services/cloud-service.ts';
+import { CloudService } from '../../src/runtime/services/cloud-service.ts';
+import type { ServiceDeps } from '../../src/runtime/node-service.ts';
 import { createRng } from '../../src/core/rng.ts';
 import { viewOf } from '../../src/protocols/peer-sampling/view.ts';
 
 function service(runningTasks: () => number): CloudService {
-  const deps: CloudDeps = {
+  const deps: ServiceDeps = {
     self: 'a'.repeat(40), rng: createRng(1), now: () => 0, view: viewOf(() => []), viewEntries: () => [],
     linkedPeers: () => [], estimatedSize: () => null, averages: () => null, run: () => {}, sendFrame: () => false,
     connect: () => {}, runner: () => null, log: () => {}, changed: () => {}, runningTasks,

@@ -8,7 +8,7 @@
  * Totals are aggregation averages × estimated size: load is the compute service's `load` (running tasks /
  * limit); free cores/RAM/storage are this node's attributes while it is held by no slice, else 0 (allocation is
  * what makes a node busy here), and free cores also leave out one core per compute task running here
- * (`CloudDeps.runningTasks`); `cloud.slices` is 1/size on each slice member, so its sum counts live slices.
+ * (`ServiceDeps.runningTasks`); `cloud.slices` is 1/size on each slice member, so its sum counts live slices.
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
@@ -29,8 +29,6 @@ import { CloudErrors, membershipArgs, parseArgs } from './cloud-commands.ts';
 import { NepheleError } from '../../core/errors.ts';
 import { CLOUD_HISTORY_LENGTH, type CloudAttributes, type CloudEdge, type CloudHistoryPoint, type CloudSnapshot } from './cloud-types.ts';
 
-/** What the cloud service may use of its node (ServiceDeps.runningTasks gives the tasks it runs for others). */
-export type CloudDeps = ServiceDeps;
 
 export interface CloudServiceOptions {
   /** Site label at start (the portal sends `setSite` from `?site=`). */
@@ -66,7 +64,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   private readonly history: CloudHistoryPoint[] = [];
   private cycle = 0;
 
-  constructor(private readonly deps: CloudDeps, options: CloudServiceOptions) {
+  constructor(private readonly deps: ServiceDeps, options: CloudServiceOptions) {
     this.startedAt = deps.now();
     this.directory = new Directory(deps.self);
     this.book = new SliceBook(deps.self);

@@ -22,8 +22,6 @@ import { resolveInputFiles } from './compute-input-files.ts';
 import { isHostFailure, planX86Task, x86ToTaskResult } from './compute-x86.ts';
 import type { ComputeHostedRun } from './compute-types.ts';
 
-/** A runner that can also kill a run by the `runId` its spec carried (cancelSandboxRun). */
-export type CancellableRunner = SandboxRunner & { cancel?(runId: string): unknown };
 
 export const HostRunErrors = {
   NO_SANDBOX: 'E_NO_SANDBOX',
@@ -43,7 +41,7 @@ const X86_START_GRACE_MS = 30_000;
 export interface HostRunsDeps {
   readonly self: PeerId;
   readonly now: () => number;
-  readonly runner: () => CancellableRunner | null;
+  readonly runner: () => SandboxRunner | null;
   readonly fetcher: ImageFetcher;
   readonly complete: (request: RunRequest, result: RunResult) => void;
   readonly abandon: (key: TaskKey, code: string) => void;
@@ -59,7 +57,7 @@ interface Run {
   readonly startedAt: number;
   cancelled: boolean;
   /** The runner this copy's sandbox runs on, once it runs. */
-  runner: CancellableRunner | null;
+  runner: SandboxRunner | null;
 }
 
 export class HostRuns {

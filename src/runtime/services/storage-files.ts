@@ -6,8 +6,8 @@
  * The sealed manifest is stored the same way; its id and the key form the link. A get looks each chunk's owner up,
  * asks it for the replica set (remembered per owner for the rest of the get: a file's chunks fall on few owners,
  * so most chunks skip that round trip), and fetches from the holders in turn (rotated per chunk, so a file's
- * chunks come from several replicas in parallel); bytes that do not hash to the chunk id are refused, the sender logged, and
- * the chunk fetched elsewhere.
+ * chunks come from several replicas in parallel); bytes that do not hash to the chunk id are refused, the sender
+ * logged, and the chunk fetched elsewhere.
  */
 import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';

@@ -76,7 +76,7 @@ export class Replicator {
     const { predecessor, successors } = this.view();
     const to = successors[0];
     if (!to || predecessor === undefined) return 0;
-    const held = (await this.deps.store.list()).filter((c) => !this.deps.pinned(c));
+    const held = await this.placedChunks();
     const moves = localRereplication(held, { self: this.deps.self, predecessor: undefined, successors: [] }, { self: this.deps.self, predecessor, successors: [to] }, 2);
     return this.push(to, moves.map((m) => m.chunk), 'handover');
   }
@@ -103,8 +103,13 @@ export class Replicator {
     });
   }
 
+  /** Chunks held here that the ring places (named-object values are pinned: they are placed by name). */
+  private async placedChunks(): Promise<string[]> {
+    return (await this.deps.store.list()).filter((c) => !this.deps.pinned(c));
+  }
+
   private async pass(before: LocalView, now: LocalView, sweep: boolean): Promise<void> {
-    const held = (await this.deps.store.list()).filter((c) => !this.deps.pinned(c));
+    const held = await this.placedChunks();
     const moves = localRereplication(held, before, now, this.deps.replicas);
     const byTarget = new Map<PeerId, string[]>();
     for (const { chunk, to } of moves) {
