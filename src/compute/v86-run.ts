@@ -1,6 +1,7 @@
 /**
  * Runs one x86 task in one v86 emulator: verifies the images against their sha256 names, boots the domain (or
- * restores its booted snapshot), hands the guest its command and files (x86-guest-protocol.ts), collects serial
+ * restores its booted snapshot), hands the guest its command and files — program, args, stdin and the task's input
+ * files in its working directory (x86-guest-protocol.ts) — collects serial
  * output until the exit marker, and stops at the time limit. Runs wherever v86 does (a Node worker thread, a
  * browser worker); the caller owns that worker and kills it as a backstop, since v86's `destroy` does not free
  * wasm memory promptly (docs V86.md): one emulator per worker.
@@ -8,10 +9,11 @@
 import { V86 } from 'v86';
 import { exactBuffer, v86OptionsFor, type X86BootBuffers } from './v86-options.ts';
 import {
-  LINUX_OUTPUT_DIR, LINUX_RUN_COMMAND, SerialCollector, linuxJobFiles, multibootCommandLine,
+  LINUX_OUTPUT_DIR, LINUX_RUN_COMMAND, SerialCollector, linuxInputLayout, linuxJobFiles, multibootCommandLine,
 } from './x86-guest-protocol.ts';
+import { WasiFileLimits } from './wasi-input-files.ts';
 import {
-  failedX86Result, requiredImages, validateX86TaskSpec, X86Errors, X86Limits,
+  failedX86Result, rejectionCode, requiredImages, validateX86TaskSpec, X86Errors, X86Limits,
   type X86ErrorCode, type X86Images, type X86TaskResult, type X86TaskSpec,
 } from './x86-task.ts';
 
@@ -36,6 +38,32 @@ export async function verifyImages(spec: X86TaskSpec, images: X86Images): Promis
   return null;
 }
 
+/** A task's input files as bytes (inline text as UTF-8, the rest from the verified images), or why they are too large. */
+function inputFileBytes(spec: X86TaskSpec, images: X86Images): { path: string; bytes: Uint8Array }[] | string {
+  const encoder = new TextEncoder();
+  const files = (spec.inputFiles ?? []).map((f) => ({ path: f.path, bytes: 'inline' in f ? encoder.encode(f.inline) : images.get(f.sha256)! }));
+  const total = files.reduce((n, f) => n + f.bytes.byteLength, 0);
+  return total > WasiFileLimits.MAX_TOTAL_BYTES ? `input files total ${total} bytes, over ${WasiFileLimits.MAX_TOTAL_BYTES}` : files;
+}
+
+/** The part of v86's 9p file system (lib/filesystem.js) that makes directories: its public API has no mkdir. */
+interface Fs9pDirectories {
+  SearchPath(path: string): { readonly id: number; readonly parentid: number };
+  CreateDirectory(name: string, parentid: number): number;
+}
+
+/** Puts the input files into the guest's working directory in the 9p share, creating the directories they need. */
+async function writeInputFiles(emulator: V86, files: readonly { path: string; bytes: Uint8Array }[]): Promise<void> {
+  const layout = linuxInputLayout(files.map((f) => f.path));
+  const fs = (emulator as unknown as { fs9p?: Partial<Fs9pDirectories> }).fs9p;
+  if (typeof fs?.SearchPath !== 'function' || typeof fs.CreateDirectory !== 'function') throw new Error('this v86 build has no 9p file system to put input files in');
+  for (const dir of layout.dirs) {
+    const found = fs.SearchPath(dir);
+    if (found.id === -1) fs.CreateDirectory(dir.slice(dir.lastIndexOf('/') + 1), found.parentid);
+  }
+  for (let i = 0; i < files.length; i++) await emulator.create_file(layout.files[i]!, files[i]!.bytes);
+}
+
 function bootBuffers(spec: X86TaskSpec, images: X86Images): X86BootBuffers {
   const d = spec.domain;
   const get = (h: string | undefined): ArrayBuffer | undefined => {
@@ -50,10 +78,12 @@ export async function runX86Guest(input: unknown, images: X86Images, env: V86Run
   const t0 = performance.now();
   const since = (): number => Math.round(performance.now() - t0);
   const checked = validateX86TaskSpec(input);
-  if (!checked.ok) return failedX86Result(X86Errors.BAD_SPEC, checked.reason);
+  if (!checked.ok) return failedX86Result(rejectionCode(checked.code), checked.reason);
   const spec = checked.value;
   const bad = await verifyImages(spec, images);
   if (bad) return failedX86Result(bad.code, bad.message, since());
+  const inputFiles = inputFileBytes(spec, images);
+  if (typeof inputFiles === 'string') return failedX86Result(X86Errors.BAD_SPEC, inputFiles, since());
 
   const restoring = spec.domain.snapshot !== undefined;
   let emulator: V86;
@@ -86,6 +116,7 @@ export async function runX86Guest(input: unknown, images: X86Images, env: V86Run
       const program = images.get(spec.program ?? '');
       if (!program) throw new Error('program image vanished');
       for (const [path, bytes] of linuxJobFiles(program, spec.args, spec.stdin)) await emulator.create_file(path, bytes);
+      if (inputFiles.length > 0) await writeInputFiles(emulator, inputFiles);
     }
     if (!emulator.is_running()) await emulator.run();
     serial.startCapture();

@@ -36,16 +36,25 @@ export function checkInputFiles(files: readonly WasiInputFile[]): Decoded<readon
   if (total > WasiFileLimits.MAX_TOTAL_BYTES) {
     return reject(InputFileErrors.INPUT_TOO_LARGE, `input files total ${total} bytes, over ${WasiFileLimits.MAX_TOTAL_BYTES}`);
   }
-  const filePaths = new Set(files.map((f) => f.path));
-  if (filePaths.size !== files.length) return reject(InputFileErrors.BAD_INPUT_FILE, 'an input file path is given twice');
-  for (const f of files) {
-    const parts = f.path.split('/');
+  const problem = inputPathProblem(files.map((f) => f.path));
+  return problem === null ? accept(files) : reject(InputFileErrors.BAD_INPUT_FILE, problem);
+}
+
+/**
+ * Why a set of input file paths cannot be laid out as one tree (a path given twice, or a file that is also the
+ * directory of another), or null. Shared with x86 tasks, whose files go into the guest's working directory.
+ */
+export function inputPathProblem(paths: readonly string[]): string | null {
+  const filePaths = new Set(paths);
+  if (filePaths.size !== paths.length) return 'an input file path is given twice';
+  for (const path of paths) {
+    const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
-      if (filePaths.has(dir)) return reject(InputFileErrors.BAD_INPUT_FILE, `${dir} is both a file and the directory of ${f.path}`);
+      if (filePaths.has(dir)) return `${dir} is both a file and the directory of ${path}`;
     }
   }
-  return accept(files);
+  return null;
 }
 
 /** The contents of the preopened `/`: nested Directories holding read-only Files. Call after checkInputFiles. */

@@ -2,7 +2,8 @@
  * The line protocol between a host and Nephele's x86 guests (guests/x86/multiboot/guest.c, guests/x86/linux/init)
  * on the first serial port:
  *   guest: "@@NEPHELE READY@@\n"            — booted, waiting for its command (snapshots are taken here)
- *   host:  "<command line>\n"               — multiboot: the args joined by spaces; linux: "run"
+ *   host:  "<command line>\n"               — multiboot: the args joined by spaces; linux: "run", once the
+ *                                            job's files are in the 9p share (linuxJobFiles, linuxInputLayout)
  *   guest: <program output> "\n@@NEPHELE EXIT <status>@@\n"
  * SerialCollector is the host's pure parser of the byte stream: it finds the markers, keeps the output between
  * the command and the exit marker, and caps what it keeps.
@@ -80,5 +81,21 @@ export function linuxJobFiles(program: Uint8Array, args: readonly string[], stdi
   ];
 }
 
-/** Where the Linux guest runs the program; files it leaves there are read back from this 9p directory. */
+/**
+ * Where the Linux guest runs the program (its working directory): the task's input files are put here before
+ * the command is sent, and files the program leaves here are read back from this 9p directory.
+ */
 export const LINUX_OUTPUT_DIR = '/out';
+
+/**
+ * Where a Linux task's input files (relative paths, already checked: x86-task.ts) go in the 9p share: the
+ * directories to create, parents first (the working directory included), and each file's path.
+ */
+export function linuxInputLayout(paths: readonly string[]): { readonly dirs: string[]; readonly files: string[] } {
+  const dirs = new Set<string>([LINUX_OUTPUT_DIR]);
+  for (const path of paths) {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(`${LINUX_OUTPUT_DIR}/${parts.slice(0, i).join('/')}`);
+  }
+  return { dirs: [...dirs].sort((a, b) => a.split('/').length - b.split('/').length), files: paths.map((p) => `${LINUX_OUTPUT_DIR}/${p}`) };
+}

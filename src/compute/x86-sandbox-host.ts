@@ -7,7 +7,7 @@
  */
 import { X86_KILL_GRACE_MS, X86_SANDBOX_STARTUP_TIMEOUT_MS } from './x86-sandbox-messages.ts';
 import {
-  failedX86Result, requiredImages, validateX86TaskSpec, X86Errors,
+  failedX86Result, rejectionCode, requiredImages, validateX86TaskSpec, X86Errors,
   type X86Images, type X86TaskResult, type X86TaskSpec,
 } from './x86-task.ts';
 import type { WorkerTaskPolicy } from './worker-task-host.ts';
@@ -17,7 +17,7 @@ export function prepareX86Task(
   spec: unknown, images: X86Images,
 ): { ok: true; spec: X86TaskSpec; images: Map<string, Uint8Array> } | { ok: false; result: X86TaskResult } {
   const checked = validateX86TaskSpec(spec);
-  if (!checked.ok) return { ok: false, result: failedX86Result(X86Errors.BAD_SPEC, checked.reason) };
+  if (!checked.ok) return { ok: false, result: failedX86Result(rejectionCode(checked.code), checked.reason) };
   const needed = new Map<string, Uint8Array>();
   for (const hash of requiredImages(checked.value)) {
     const bytes = images.get(hash);

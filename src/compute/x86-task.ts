@@ -2,12 +2,15 @@
  * An x86 task: a guest machine run in the v86 emulator. The machine (its "domain") is named entirely by sha256
  * hashes of images — a multiboot kernel, or a Linux bzImage + initramfs + SeaBIOS, optionally a booted snapshot —
  * so a host can fetch, cache and verify them like any other content. For a Linux domain the user's program is a
- * static i386 ELF (also named by hash) that the guest runs with the given args and stdin; for a multiboot domain
- * the kernel is the program and the args are its command line.
+ * static i386 ELF (also named by hash) that the guest runs with the given args and stdin, in a working directory
+ * holding the task's input files (inline text, or bytes named by hash like images; the same paths and limits as a
+ * WASI task's, wasi-input-files.ts); for a multiboot domain the kernel is the program and the args are its command
+ * line, and it can take no files (E_X86_INPUT_FILES_UNSUPPORTED).
  * Shared by the wire format, the sandboxes (Node worker thread, browser worker) and the UI.
  */
 import { z } from 'zod';
 import { accept, reject, type Decoded } from '../core/errors.ts';
+import { inputPathProblem, wasiInputPath, WasiFileLimits } from './wasi-input-files.ts';
 
 export type X86BootKind = 'multiboot' | 'linux';
 
@@ -28,10 +31,17 @@ export interface X86Domain {
   readonly snapshot?: string;
 }
 
+/** A file put in the Linux guest's working directory before its program starts: text, or bytes named by sha256. */
+export type X86InputFile =
+  | { readonly path: string; readonly sha256: string }
+  | { readonly path: string; readonly inline: string };
+
 export interface X86TaskSpec {
   readonly domain: X86Domain;
   /** sha256 of a static i386 ELF to run (Linux domains only). */
   readonly program?: string;
+  /** Files in the program's working directory when it starts (Linux domains only). */
+  readonly inputFiles?: readonly X86InputFile[];
   readonly args: readonly string[];
   readonly stdin: string;
   /** Names of files the program leaves in its working directory to return (Linux domains only). */
@@ -82,6 +92,8 @@ export const X86Errors = {
   OUTPUT_LIMIT: 'E_X86_OUTPUT_LIMIT',
   EMULATOR_FAILED: 'E_X86_EMULATOR_FAILED',
   GUEST_PROTOCOL: 'E_X86_GUEST_PROTOCOL',
+  /** Input files for a guest that has no file system to put them in (multiboot). */
+  INPUT_FILES_UNSUPPORTED: 'E_X86_INPUT_FILES_UNSUPPORTED',
   SANDBOX_FAILED: 'E_X86_SANDBOX_FAILED',
   CANCELLED: 'E_X86_CANCELLED',
 } as const;
@@ -103,9 +115,15 @@ export const x86DomainSchema = z.object({
   snapshot: sha256Hex.optional(),
 });
 
+export const x86InputFileSchema = z.union([
+  z.strictObject({ path: wasiInputPath, sha256: sha256Hex }),
+  z.strictObject({ path: wasiInputPath, inline: z.string().max(WasiFileLimits.MAX_TOTAL_BYTES) }),
+]);
+
 export const x86TaskSpecSchema = z.object({
   domain: x86DomainSchema,
   program: sha256Hex.optional(),
+  inputFiles: z.array(x86InputFileSchema).max(WasiFileLimits.MAX_FILES).optional(),
   args: z.array(noNul(X86Limits.MAX_ARG_CHARS)).max(X86Limits.MAX_ARGS),
   stdin: z.string().max(X86Limits.MAX_STDIN_CHARS),
   outputFiles: z.array(outputFileName).max(X86Limits.MAX_OUTPUT_FILES).optional(),
@@ -126,6 +144,11 @@ export function validateX86TaskSpec(spec: unknown): Decoded<X86TaskSpec> {
     return reject(X86Errors.BAD_SPEC, `args total ${total} characters, over ${X86Limits.MAX_ARGS_TOTAL_CHARS}`);
   }
   const d = s.domain;
+  if (d.boot === 'multiboot' && s.inputFiles?.length) {
+    return reject(X86Errors.INPUT_FILES_UNSUPPORTED, 'a multiboot guest has no file system: it takes no input files (use a Linux guest)');
+  }
+  const pathProblem = inputPathProblem((s.inputFiles ?? []).map((f) => f.path));
+  if (pathProblem !== null) return reject(X86Errors.BAD_SPEC, `inputFiles: ${pathProblem}`);
   if (d.boot === 'multiboot') {
     if (s.program !== undefined) return reject(X86Errors.BAD_SPEC, 'a multiboot domain runs its kernel; program must be absent');
     if (s.outputFiles?.length) return reject(X86Errors.BAD_SPEC, 'a multiboot domain has no files to return');
@@ -144,15 +167,21 @@ export function validateX86TaskSpec(spec: unknown): Decoded<X86TaskSpec> {
   return accept(s);
 }
 
-/** The hashes a spec needs, in the order they are used; a snapshot replaces the boot images. */
+/** The hashes a spec needs, in the order they are used (input files by hash last); a snapshot replaces the boot images. */
 export function requiredImages(spec: X86TaskSpec): string[] {
   const d = spec.domain;
   const boot = d.snapshot ? [d.snapshot] : [d.kernel, d.initrd, d.bios, d.vgaBios];
-  return [...boot, d.disk, spec.program].filter((h): h is string => h !== undefined);
+  const files = (spec.inputFiles ?? []).flatMap((f) => ('sha256' in f ? [f.sha256] : []));
+  return [...new Set([...boot, d.disk, spec.program, ...files].filter((h): h is string => h !== undefined))];
 }
 
 /** Content-addressed image bytes a host holds, keyed by sha256 hex. */
 export type X86Images = ReadonlyMap<string, Uint8Array>;
+
+/** The code of a spec validateX86TaskSpec rejected (it rejects only with X86 codes). */
+export function rejectionCode(code: string): X86ErrorCode {
+  return code === X86Errors.INPUT_FILES_UNSUPPORTED ? X86Errors.INPUT_FILES_UNSUPPORTED : X86Errors.BAD_SPEC;
+}
 
 export function failedX86Result(code: X86ErrorCode, message: string, durationMs = 0, serial = ''): X86TaskResult {
   return { ok: false, code, message, serial, durationMs };

@@ -4,7 +4,9 @@
  * 2-peer slice, then publishes from its compute form a wc.wasm job naming that slice with a text input file
  * chosen in the file picker. Every task runs on a slice member (the others run nothing), reads the file, and the
  * job list shows the slice and the file. A file above the inline limit is refused at once with
- * E_INPUT_FILE_TOO_LARGE, and a slice this node does not know fails with E_UNKNOWN_SLICE.
+ * E_INPUT_FILE_TOO_LARGE, and a slice this node does not know fails with E_UNKNOWN_SLICE. Then the members pause,
+ * a second job on the slice waits, and the slice is released: that job fails with E_SLICE_GONE naming the slice,
+ * shown on every task like other failures.
  *
  * Commands and snapshots go to a page's node the way cloud.test.ts does it: through another comlink port to the
  * page's SharedWorker.
@@ -82,5 +84,19 @@ describe('compute jobs on a slice, from the portal form', () => {
       if (slice.members.includes(p.peerId)) continue;
       expect((await services(p.page)).compute.stats.ran).toBe(0);
     }
-  }, 90_000);
+
+    // A job that waits on the slice (its members paused) fails once the slice is released.
+    for (const m of members) await command(m.page, 'compute', 'setLimits', { maxConcurrent: 2, cpuCapPercent: 100, paused: true });
+    const waiting = await submitComputeJob(first, 20_000, 'waiting job published');
+    expect(await waiting.getAttribute('data-state')).toBe('pending');
+    await command(first, 'cloud', 'releaseSlice', { slice: 'pair' });
+    await waitUntil(async () => (await waiting.getAttribute('data-state')) === 'failed', 30_000, 'the waiting job fails');
+    const failed = await tasksOf(waiting);
+    expect(failed).toHaveLength(4);
+    for (const t of failed) {
+      expect(t.state).toBe('failed');
+      expect(t.error).toMatch(/^E_SLICE_GONE: slice pair /);
+    }
+    expect(await waiting.getByTestId('compute-count-failed').textContent()).toBe('4');
+  }, 150_000);
 });

@@ -34,7 +34,7 @@ describe('planning an x86 task', () => {
     expect(planX86Task(multiboot, task(['x'], { stdin: 'no' }), 5000)).toMatchObject({ ok: false, code: 'E_X86_BAD_SPEC' });
     expect(planX86Task(multiboot, task(['x'], { env: { A: '1' } }), 5000)).toMatchObject({ ok: false, code: 'E_X86_BAD_SPEC' });
     expect(planX86Task(multiboot, task(['x'], { inputFiles: [{ path: 'data.txt', inline: 'x' }] }), 5000))
-      .toMatchObject({ ok: false, code: 'E_INPUT_FILES_UNSUPPORTED' });
+      .toMatchObject({ ok: false, code: 'E_X86_INPUT_FILES_UNSUPPORTED' });
     const big = { kind: 'x86' as const, domain: { ...multiboot.domain, memoryMB: 4096 } };
     expect(planX86Task(big, task(['x']), 5000)).toMatchObject({ ok: false, code: 'E_X86_BAD_SPEC' });
   });

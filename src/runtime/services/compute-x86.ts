@@ -5,9 +5,12 @@
  * code), so the quorum compares x86 results exactly like WASI ones.
  *
  * The job model names a Linux guest's program as a task input file at path `program` (X86_PROGRAM_FILE), by
- * sha256; a multiboot guest's args are its command line. Cold Linux boots need BIOS images the job model cannot
- * name yet, so Linux jobs run from a booted snapshot.
+ * sha256; its other input files (inline text, or by sha256: fetched and verified like images) are put in the
+ * program's working directory. A multiboot guest's args are its command line; it has no file system, so a job
+ * giving it input files is refused at submit (E_X86_INPUT_FILES_UNSUPPORTED). Cold Linux boots need BIOS images
+ * the job model cannot name yet, so Linux jobs run from a booted snapshot.
  */
+import { NepheleError } from '../../core/errors.ts';
 import type { JobImage, TaskSpec } from '../../protocols/scheduler/job-model.ts';
 import type { WasiTaskResult } from '../../compute/wasi-task.ts';
 import { requiredImages, validateX86TaskSpec, X86Errors, type X86TaskResult, type X86TaskSpec } from '../../compute/x86-task.ts';
@@ -27,7 +30,6 @@ export function planX86Task(image: X86JobImage, task: TaskSpec, timeLimitMs: num
   const files = task.inputFiles ?? [];
   const program = files.find((f) => f.path === X86_PROGRAM_FILE);
   const others = files.filter((f) => f.path !== X86_PROGRAM_FILE);
-  if (others.length > 0) return { ok: false, code: 'E_INPUT_FILES_UNSUPPORTED', message: `x86 tasks take only the input file "${X86_PROGRAM_FILE}"` };
   if (program && !('sha256' in program)) return { ok: false, code: X86Errors.BAD_SPEC, message: `"${X86_PROGRAM_FILE}" must be named by sha256` };
   if (Object.keys(task.env).length > 0) return { ok: false, code: X86Errors.BAD_SPEC, message: 'x86 guests take no environment variables' };
   // 'snapshot' boots name only the state; the program's presence tells which guest protocol it speaks.
@@ -41,6 +43,7 @@ export function planX86Task(image: X86JobImage, task: TaskSpec, timeLimitMs: num
       ...(d.snapshot ? { snapshot: d.snapshot } : {}),
     },
     ...(program && 'sha256' in program ? { program: program.sha256 } : {}),
+    ...(others.length > 0 ? { inputFiles: others } : {}),
     args: task.args, stdin: task.stdin, timeLimitMs,
   };
   const checked = validateX86TaskSpec(candidate);
@@ -50,13 +53,22 @@ export function planX86Task(image: X86JobImage, task: TaskSpec, timeLimitMs: num
 
 /**
  * Every hash a submitter must hold for an x86 job: what hosts fetch to run it (the snapshot, or the boot images
- * without one; a disk) and each task's program.
+ * without one; a disk), each task's program and its input files named by sha256. Throws E_X86_INPUT_FILES_UNSUPPORTED
+ * (a NepheleError) for a multiboot job whose tasks bring input files: refused at submit, not failed on every host.
  */
 export function x86JobHashes(image: X86JobImage, tasks: readonly TaskSpec[]): string[] {
   const d = image.domain;
   const boot = d.snapshot ? [d.snapshot] : [d.kernel, d.initrd];
   const hashes = new Set([...boot, d.disk].filter((h): h is string => h !== undefined));
-  for (const t of tasks) for (const f of t.inputFiles ?? []) if (f.path === X86_PROGRAM_FILE && 'sha256' in f) hashes.add(f.sha256);
+  for (const t of tasks) {
+    const files = t.inputFiles ?? [];
+    const hasProgram = files.some((f) => f.path === X86_PROGRAM_FILE);
+    const multiboot = d.boot === 'multiboot' || (d.boot === 'snapshot' && !hasProgram);
+    if (multiboot && files.length > 0) {
+      throw new NepheleError(X86Errors.INPUT_FILES_UNSUPPORTED, 'the multiboot guest has no file system and takes no input files; use the Linux guest');
+    }
+    for (const f of files) if ('sha256' in f) hashes.add(f.sha256);
+  }
   return [...hashes];
 }
 
