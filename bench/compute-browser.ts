@@ -4,6 +4,7 @@
  * hosts its own job) and pulled by the others, each task in a fresh WASI sandbox worker. Timed from the submit
  * click until the job's progress shows every task accepted.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { connectedPeers, launchChromium, openPeer, pageDiagnosis, viewPeers, waitUntil, type PeerTab } from '../tests/browser/harness.ts';
@@ -16,8 +17,43 @@ export interface BrowserJob {
   readonly timeLimitSeconds: number;
 }
 
+/**
+ * CPU ticks (utime + stime, /proc) of every Chromium thread, summed by process type and thread name — printed for
+ * the timed dispatch job when NEPHELE_BENCH_CPU=1, to see where a task's CPU goes (Linux only).
+ */
+function chromiumCpuTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/chrom/i.test(cmd)) continue;
+      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const name = stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '#');
+        const fields = stat.slice(close + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const key = `${sub ?? type} / ${name}${process.env['NEPHELE_BENCH_CPU_PID'] === '1' ? ` ${pid}` : ''}`;
+        out.set(key, (out.get(key) ?? 0) + ticks);
+      }
+    } catch {
+      // The process or thread ended while we read it.
+    }
+  }
+  return out;
+}
+
+function printCpu(before: Map<string, number>, after: Map<string, number>, tasks: number): void {
+  const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((s, [, d]) => s + d, 0);
+  console.log(`compute bench: CPU of the timed job, ${total * 10} ms in all, ${((total * 10) / tasks).toFixed(2)} ms per task:`);
+  for (const [k, d] of rows.slice(0, 25)) console.log(`  ${(d * 10).toString().padStart(7)} ms  ${((d * 10) / tasks).toFixed(2).padStart(6)} ms/task  ${k}`);
+}
+
 /** Seconds from the submit click until every task of the job is accepted. */
-async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: number): Promise<number> {
+async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: number, cpu = false): Promise<number> {
   const page = tabs[0]!.page;
   await page.getByTestId('compute-module-select').selectOption(job.module);
   await page.getByTestId('compute-task-count').fill(String(job.count));
@@ -26,17 +62,31 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
   await page.getByTestId('compute-redundancy-n').fill('1');
   await page.getByTestId('compute-quorum-k').fill('1');
   await page.getByTestId('compute-time-limit').fill(String(job.timeLimitSeconds));
+  if (cpu) {
+    const idle = chromiumCpuTicks();
+    await new Promise((r) => setTimeout(r, 5_000));
+    console.log('compute bench: idle for 5 s before the job (per "task" = per 1/80 s):');
+    printCpu(idle, chromiumCpuTicks(), 400);
+  }
+  const cpuBefore = cpu ? chromiumCpuTicks() : null;
   const t0 = performance.now();
   const entry = await submitComputeJob(page, 30_000, 'bench job published');
+  const publishedAfter = (performance.now() - t0) / 1000;
   const ended = new Set(['done', 'failed', 'cancelled']);
   const explain = async (): Promise<string> => {
     const parts: string[] = [];
     for (const t of tabs) parts.push(`-- ${t.peerId.slice(0, 8)}:\n${await pageDiagnosis(t.page, 15)}`);
     return parts.join('\n');
   };
-  await waitUntil(async () => ended.has((await entry.getAttribute('data-state')) ?? ''), timeoutMs, `job of ${job.count} × ${job.module} finished`, explain);
+  const timeline: string[] = [];
+  await waitUntil(async () => {
+    if (cpu) timeline.push(`${((performance.now() - t0) / 1000).toFixed(2)}s ${(await entry.getByTestId('compute-progress').textContent()) ?? ''}`);
+    return ended.has((await entry.getAttribute('data-state')) ?? '');
+  }, timeoutMs, `job of ${job.count} × ${job.module} finished`, explain);
+  if (cpu) console.log(`compute bench: published after ${publishedAfter.toFixed(2)} s; progress ${timeline.join(', ')}`);
   const seconds = (performance.now() - t0) / 1000;
   console.log(`compute bench: ${job.count} × ${job.module} ${job.template} in ${seconds.toFixed(2)} s`);
+  if (cpuBefore) printCpu(cpuBefore, chromiumCpuTicks(), job.count);
   const state = await entry.getAttribute('data-state');
   const progress = (await entry.getByTestId('compute-progress').textContent()) ?? '';
   if (state !== 'done' || progress !== `${job.count}/${job.count}`) throw new Error(`E_BENCH_COMPUTE: job ended ${state} at ${progress}`);
@@ -82,6 +132,8 @@ export async function browserComputeFigures(opts: {
   readonly parallelHosts: readonly number[];
   readonly parallelTasks: number;
   readonly primesArg: number;
+  /** Only the dispatch job (NEPHELE_BENCH_COMPUTE=dispatch); `parallel` is then empty. */
+  readonly dispatchOnly?: boolean;
 }): Promise<ComputeBrowserFigures> {
   const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist', maxConnectionsPerAddress: 256 });
   const browser = await launchChromium();
@@ -89,9 +141,12 @@ export async function browserComputeFigures(opts: {
     let tabs = await openCloud(browser, server.url, 'bench-dispatch', opts.dispatchHosts);
     // A warm-up job fetches the module to every host, so the timed job measures dispatch only.
     await runJob(tabs, { module: 'exit.wasm', count: opts.dispatchHosts * 4, template: '0', timeLimitSeconds: 10 }, 60_000);
-    const seconds = await runJob(tabs, { module: 'exit.wasm', count: opts.dispatchTasks, template: '0', timeLimitSeconds: 10 }, 600_000);
+    const seconds = await runJob(
+      tabs, { module: 'exit.wasm', count: opts.dispatchTasks, template: '0', timeLimitSeconds: 10 }, 600_000, process.env['NEPHELE_BENCH_CPU'] === '1',
+    );
     const dispatch = { hosts: opts.dispatchHosts, tasks: opts.dispatchTasks, seconds };
     for (const t of tabs) await t.context.close();
+    if (opts.dispatchOnly) return { dispatch, parallel: [] };
 
     // One cloud for every parallel run, big enough for a healthy peer-sampling view (a 2-peer Cyclon view can
     // be empty for a while, and announcements go only to view entries); only `hosts` of its peers lend, 1 slot each.

@@ -24,11 +24,18 @@ export interface WasiTaskSpec {
   readonly reuseKey?: string;
   /** Read-only files in the guest's preopened `/` (wasi-input-files.ts). */
   readonly files?: readonly WasiInputFile[];
+  /**
+   * More tasks of the same job (same module) to run after this one in the same sandbox call, one after another,
+   * each under its own limits; their results come back in the result's `batch`, in order. It saves a round
+   * trip from the node to the page per tiny task. At most WasiLimits.MAX_BATCH_TASKS; never nested; a sandbox
+   * that does not know batches runs only this task and answers without `batch`.
+   */
+  readonly batch?: readonly WasiTaskSpec[];
 }
 
 export type WasiTaskResult =
-  | { ok: true; exitCode: number; stdout: string; stderr: string; durationMs: number; truncated?: boolean }
-  | { ok: false; code: string; message: string; stdout: string; stderr: string; durationMs: number };
+  | { ok: true; exitCode: number; stdout: string; stderr: string; durationMs: number; truncated?: boolean; batch?: WasiTaskResult[] }
+  | { ok: false; code: string; message: string; stdout: string; stderr: string; durationMs: number; batch?: WasiTaskResult[] };
 
 export const WasiLimits = {
   MAX_ARGS: 256,
@@ -46,6 +53,8 @@ export const WasiLimits = {
   MAX_MODULE_BYTES: 64 * 1024 * 1024,
   /** Each of stdout and stderr is cut here and the result flagged `truncated`. */
   MAX_OUTPUT_BYTES: 1024 * 1024,
+  /** Tasks a spec's `batch` may carry. */
+  MAX_BATCH_TASKS: 64,
 } as const;
 
 /** Named codes a task can fail with. */

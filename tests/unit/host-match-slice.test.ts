@@ -90,9 +90,9 @@ describe('the host side and a slice', () => {
       v: 1, t: 'lease', jobId: '1'.repeat(16), lease: n, task: n, spec: { args: [], env: {}, stdin: '' }, image: IMAGE,
       timeLimitMs: 1000, outputLimits: { stdoutBytes: 100, stderrBytes: 100 },
     });
-    host.onLease(id(1), lease(0));
-    host.onLease(id(1), lease(1));
-    host.takeRunRequests();
+    host.onLease(0, id(1), lease(0));
+    host.onLease(0, id(1), lease(1));
+    host.takeRunBatches();
     expect(host.runningTasks()).toHaveLength(2);
     // Still a member: nothing changes.
     expect(host.pullDue(10).filter((o) => o.msg.t === 'release')).toEqual([]);

@@ -1,16 +1,26 @@
 /**
  * The host's side of the publish/subscribe scheduler (UCComp's *service subscription*: a node takes in a
  * pending request and attends to it). A host that qualifies for an announced job subscribes and PULLS task
- * copies while it has free slots under its lender's limits; it never receives work it did not ask for.
- * Running is the runtime's business: leased copies become `RunRequest`s (`takeRunRequests()`), and the
+ * copies while it has room under its lender's limits; it never receives work it did not ask for.
+ * Running is the runtime's business: leased copies become `RunRequest`s (`takeRunBatches()`), and the
  * runtime reports back through `complete` or `abandon`. Revoked or cancelled copies are listed for the runtime
  * to kill (`takeCancelledRuns()`).
  *
- * Slots: running copies + slots asked for in unanswered pulls ≤ maxConcurrentTasks. A pull is answered by up
- * to `slots` leases and, if fewer, a `no-work`; an unanswered pull is forgotten after `pullTimeoutMs`.
+ * Slots: the runtime gets copies in batches (`takeRunBatches`), one slot each, and runs a batch's copies one
+ * after another, so at most maxConcurrentTasks copies run at once. Batch leases: once a job's copies are known
+ * to be short, a host holds more leases than slots — up to `maxConcurrentTasks × (1 + extra)`, where `extra`
+ * is how many more copies per slot run in `prefetchBudgetMs` at the measured wall time per copy (at most
+ * `maxPrefetch − 1`) — and a freed slot takes up to `1 + extra` waiting copies of one job at once (one sandbox
+ * round trip for all of them) instead of one copy per pull's round trip; the host pulls again when half its
+ * room is free rather than once per result. A held copy waits about `prefetchBudgetMs` at most before it
+ * runs, well inside its lease (time limit + grace). Held copies count as this host's: revoked, cancelled,
+ * paused or left-slice ones are handed back or dropped like running ones, and if the host dies or goes
+ * silent the submitter re-leases every one of them (SubmitterBook.onPeerDown / expire).
+ * A pull is answered by up to `slots` leases and, if fewer, a `no-work`; an unanswered pull is forgotten after
+ * `pullTimeoutMs`.
  *
  * Slices: a job on a slice is subscribed only while this host is a member of it; once the host's membership
- * changes (`setCapabilities`), the next `pullDue` hands that job's running copies back (E_LEFT_SLICE) and drops
+ * changes (`setCapabilities`), the next `pullDue` hands that job's copies back (E_LEFT_SLICE) and drops
  * the subscription, so the submitter re-runs them on another member. A later announcement round may
  * subscribe the host again if it rejoins.
  */
@@ -24,6 +34,10 @@ export interface HostOptions {
   readonly pullRetryMs: number;
   /** An unanswered pull is forgotten after this (its message or answer was lost). */
   readonly pullTimeoutMs: number;
+  /** Most leases held per slot (1 = no batch leases). Default 4. */
+  readonly maxPrefetch?: number;
+  /** Held copies per slot are sized to run in about this long. Default 500 ms. */
+  readonly prefetchBudgetMs?: number;
 }
 
 interface Subscription {
@@ -35,28 +49,51 @@ interface Subscription {
   reserved: number;
   pulledAt: number;
   nextPullAt: number;
+  /** Mean wall time of this job's copies here (handed to the runtime → completed), ms; null until one ends. */
+  meanMs: number | null;
 }
 
-interface Running {
+/** Copies of one job handed to the runtime together to run one after another in one slot (one sandbox call). */
+interface Batch {
+  readonly keys: Set<TaskKey>;
+  readonly startedAt: number;
+  completed: number;
+}
+
+interface Held {
   readonly request: RunRequest;
   readonly lease: number;
+  /** The batch it was handed to the runtime in; null while it waits for a free slot. */
+  batch: Batch | null;
 }
 
 /** Jobs this host is done with, remembered so later announcement rounds do not resubscribe it. */
 const MAX_FINISHED_REMEMBERED = 1024;
+/** Weight of the newest copy in a job's mean time per copy. */
+const MEAN_WEIGHT = 0.25;
 
 export class HostSide {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly running = new Map<TaskKey, Running>();
+  /** Every copy leased to this host, running or waiting for a slot. */
+  private readonly held = new Map<TaskKey, Held>();
+  /** Leased copies waiting for a slot, in lease order. */
+  private waiting: TaskKey[] = [];
+  /** Batches out with the runtime; each holds one slot. */
+  private started = 0;
   private readonly finished = new Set<string>();
-  private runQueue: RunRequest[] = [];
+  private runQueue: RunRequest[][] = [];
   private cancelled: TaskKey[] = [];
+  private readonly maxPrefetch: number;
+  private readonly prefetchBudgetMs: number;
 
   constructor(
     private caps: HostCapabilities | null,
     private limits: LenderLimits,
     private readonly options: HostOptions,
-  ) {}
+  ) {
+    this.maxPrefetch = Math.max(1, Math.floor(options.maxPrefetch ?? 4));
+    this.prefetchBudgetMs = Math.max(0, options.prefetchBudgetMs ?? 500);
+  }
 
   get lenderLimits(): LenderLimits {
     return this.limits;
@@ -66,29 +103,41 @@ export class HostSide {
     this.caps = caps;
   }
 
-  /** New limits; pausing hands every running copy back to its submitter. */
-  setLimits(limits: LenderLimits): Outgoing[] {
+  /** New limits; pausing hands every held copy back to its submitter. */
+  setLimits(now: number, limits: LenderLimits): Outgoing[] {
     this.limits = limits;
-    if (!limits.paused) return [];
+    if (!limits.paused) {
+      this.promote(now);
+      return [];
+    }
     const out: Outgoing[] = [];
-    for (const [key, r] of [...this.running]) {
+    for (const [key, r] of [...this.held]) {
       out.push({ to: r.request.submitter, msg: { v: V, t: 'release', jobId: r.request.jobId, lease: r.lease, code: SchedulerErrors.HOST_PAUSED } });
-      this.stop(key);
+      this.stop(now, key);
     }
     for (const s of this.subscriptions.values()) s.reserved = 0;
     return out;
   }
 
-  /** Copies running (or waiting to be started by the runtime) on this host. */
+  /** Copies leased to this host: running, handed to the runtime, or waiting for a slot. */
   runningTasks(): RunRequest[] {
-    return [...this.running.values()].map((r) => r.request);
+    return [...this.held.values()].map((r) => r.request);
+  }
+
+  /** Copies leased and not yet handed to the runtime (batch leases waiting for a slot). */
+  waitingTasks(): number {
+    return this.waiting.length;
   }
 
   subscribedJobs(): string[] {
     return [...this.subscriptions.keys()];
   }
 
-  takeRunRequests(): RunRequest[] {
+  /**
+   * Copies to start now, in batches: each batch holds one slot and is run one copy after another (never more
+   * than maxConcurrentTasks batches are out with the runtime at once). A batch is one job's copies.
+   */
+  takeRunBatches(): RunRequest[][] {
     const out = this.runQueue;
     this.runQueue = [];
     return out;
@@ -104,25 +153,32 @@ export class HostSide {
   onAnnounce(now: number, self: PeerId, msg: AnnounceMessage): Outgoing[] {
     if (msg.submitter === self || this.finished.has(msg.jobId) || this.subscriptions.has(msg.jobId)) return [];
     if (!this.caps || !qualifies(msg.image, msg.requirements, this.caps, this.limits.cpuCapPercent, msg.slice)) return [];
-    this.subscriptions.set(msg.jobId, { jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, reserved: 0, pulledAt: 0, nextPullAt: now });
+    this.subscriptions.set(msg.jobId, {
+      jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, reserved: 0, pulledAt: 0, nextPullAt: now, meanMs: null,
+    });
     return this.pullDue(now);
   }
 
-  onLease(from: PeerId, msg: LeaseMessage): Outgoing[] {
+  onLease(now: number, from: PeerId, msg: LeaseMessage): Outgoing[] {
     const sub = this.subscriptions.get(msg.jobId);
     const release = (code: string): Outgoing[] => [{ to: from, msg: { v: V, t: 'release', jobId: msg.jobId, lease: msg.lease, code } }];
     if (!sub || sub.submitter !== from) return release(SchedulerErrors.UNKNOWN_JOB);
     const key = `${msg.jobId}:${msg.lease}`;
-    if (this.running.has(key)) return [];
-    if (sub.reserved > 0) sub.reserved--;
+    if (this.held.has(key)) return [];
+    const asked = sub.reserved > 0;
+    if (asked) sub.reserved--;
     if (this.limits.paused) return release(SchedulerErrors.HOST_PAUSED);
-    if (this.running.size >= this.limits.maxConcurrentTasks) return release(SchedulerErrors.HOST_BUSY);
+    // A lease we asked for is kept even if the job's room shrank since (a slow copy raised its mean time).
+    const cap = asked ? this.limits.maxConcurrentTasks * this.maxPrefetch : this.room(sub);
+    if (this.held.size >= cap) return release(SchedulerErrors.HOST_BUSY);
     const request: RunRequest = {
       key, jobId: msg.jobId, submitter: from, task: msg.task, spec: msg.spec, image: msg.image,
       timeLimitMs: msg.timeLimitMs, outputLimits: msg.outputLimits, cpuCapPercent: this.limits.cpuCapPercent,
     };
-    this.running.set(key, { request, lease: msg.lease });
-    this.runQueue.push(request);
+    this.held.set(key, { request, lease: msg.lease, batch: null });
+    this.waiting.push(key);
+    // The leases answering one pull arrive back to back: batch them once the answer is complete.
+    if (sub.reserved === 0) this.promote(now);
     return [];
   }
 
@@ -135,31 +191,39 @@ export class HostSide {
     }
     sub.reserved = 0;
     sub.nextPullAt = now + this.options.pullRetryMs;
+    this.promote(now);
   }
 
-  onRevoke(from: PeerId, jobId: string, lease: number): void {
+  onRevoke(now: number, from: PeerId, jobId: string, lease: number): void {
     const key = `${jobId}:${lease}`;
-    if (this.running.get(key)?.request.submitter === from) this.stop(key);
+    if (this.held.get(key)?.request.submitter === from) this.stop(now, key);
   }
 
-  onCancel(from: PeerId, jobId: string): void {
+  onCancel(now: number, from: PeerId, jobId: string): void {
     const sub = this.subscriptions.get(jobId);
     if (sub && sub.submitter !== from) return;
-    for (const [key, r] of [...this.running]) if (r.request.jobId === jobId && r.request.submitter === from) this.stop(key);
+    for (const [key, r] of [...this.held]) if (r.request.jobId === jobId && r.request.submitter === from) this.stop(now, key);
     this.unsubscribe(jobId);
   }
 
   /** The submitter is gone: nobody will take the results. */
-  onPeerDown(peer: PeerId): void {
-    for (const [key, r] of [...this.running]) if (r.request.submitter === peer) this.stop(key);
+  onPeerDown(now: number, peer: PeerId): void {
+    for (const [key, r] of [...this.held]) if (r.request.submitter === peer) this.stop(now, key);
     for (const sub of [...this.subscriptions.values()]) if (sub.submitter === peer) this.unsubscribe(sub.jobId);
   }
 
-  /** The runtime finished a copy: the result goes to the submitter, and the freed slot asks for more. */
+  /** The runtime finished a copy: the result goes to the submitter, a waiting copy takes the slot, and room asks for more. */
   complete(now: number, key: TaskKey, result: RunResult): Outgoing[] {
-    const r = this.running.get(key);
-    if (!r) return [];
-    this.running.delete(key);
+    const r = this.held.get(key);
+    if (!r?.batch) return [];
+    r.batch.completed++;
+    if (r.batch.keys.size === 1) {
+      // The batch ends: its wall time per copy is what the next batches are sized by.
+      const sub = this.subscriptions.get(r.request.jobId);
+      const ms = Math.max(0, now - r.batch.startedAt) / r.batch.completed;
+      if (sub) sub.meanMs = sub.meanMs === null ? ms : sub.meanMs + MEAN_WEIGHT * (ms - sub.meanMs);
+    }
+    this.stop(now, key, true);
     const msg = {
       v: V, t: 'result', jobId: r.request.jobId, lease: r.lease, digest: result.digest, ok: result.ok,
       exitCode: result.exitCode, code: result.code, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs,
@@ -168,56 +232,118 @@ export class HostSide {
   }
 
   /** The runtime cannot finish a copy (sandbox failure, image unavailable): hand it back. */
-  abandon(key: TaskKey, code: string): Outgoing[] {
-    const r = this.running.get(key);
-    if (!r) return [];
-    this.running.delete(key);
+  abandon(now: number, key: TaskKey, code: string): Outgoing[] {
+    const r = this.held.get(key);
+    if (!r?.batch) return [];
+    this.stop(now, key, true);
     return [{ to: r.request.submitter, msg: { v: V, t: 'release', jobId: r.request.jobId, lease: r.lease, code } }];
   }
 
-  /** Pulls for every subscribed job that is due, while slots are free (after leaving jobs of a slice we left). */
+  /** Pulls for every subscribed job that is due, while there is room (after leaving jobs of a slice we left). */
   pullDue(now: number): Outgoing[] {
-    const out: Outgoing[] = this.leaveForeignSlices();
+    const out: Outgoing[] = this.leaveForeignSlices(now);
     if (this.limits.paused || !this.caps) return out;
     let reserved = 0;
     for (const sub of this.subscriptions.values()) {
       if (sub.reserved > 0 && now - sub.pulledAt >= this.options.pullTimeoutMs) sub.reserved = 0;
       reserved += sub.reserved;
     }
-    let free = this.limits.maxConcurrentTasks - this.running.size - reserved;
+    this.promote(now); // copies of a pull whose answer never completed
     for (const sub of this.subscriptions.values()) {
-      if (free <= 0) break;
       if (sub.reserved > 0 || now < sub.nextPullAt) continue;
+      const room = this.room(sub);
+      const free = room - this.held.size - reserved;
+      if (free <= 0) continue;
+      // Batch: with copies still waiting, ask again only once half the room is free.
+      const idleSlot = this.waiting.length === 0 && this.started + reserved < this.limits.maxConcurrentTasks;
+      if (!idleSlot && free < Math.ceil(room / 2)) continue;
       const slots = Math.min(free, MAX_PULL_SLOTS);
       sub.reserved = slots;
       sub.pulledAt = now;
-      free -= slots;
+      reserved += slots;
       out.push({ to: sub.submitter, msg: { v: V, t: 'pull', jobId: sub.jobId, slots, caps: wireCaps(this.caps) } });
     }
     return out;
   }
 
+  /** Copies this host may hold for a job: its slots, plus a batch of waiting ones once its copies prove short. */
+  private room(sub: Subscription): number {
+    const slots = this.limits.maxConcurrentTasks;
+    if (sub.meanMs === null || this.maxPrefetch === 1) return slots;
+    const extra = Math.floor(this.prefetchBudgetMs / Math.max(1, sub.meanMs));
+    return slots * (1 + Math.min(this.maxPrefetch - 1, extra));
+  }
+
+  /**
+   * Hands waiting copies to the runtime while slots are free: each free slot takes the oldest waiting copy and up
+   * to `room / slots − 1` more of the same job, so a slot's batch runs in about `prefetchBudgetMs`.
+   */
+  private promote(now: number): void {
+    if (this.limits.paused) return;
+    const slots = this.limits.maxConcurrentTasks;
+    while (this.started < slots && this.waiting.length > 0) {
+      const first = this.held.get(this.waiting[0]!)!;
+      const sub = this.subscriptions.get(first.request.jobId);
+      const size = sub ? Math.max(1, Math.floor(this.room(sub) / Math.max(1, slots))) : 1;
+      const batch: Batch = { keys: new Set(), startedAt: now, completed: 0 };
+      const requests: RunRequest[] = [];
+      const rest: TaskKey[] = [];
+      for (const key of this.waiting) {
+        const r = this.held.get(key)!;
+        if (requests.length < size && r.request.jobId === first.request.jobId && r.request.submitter === first.request.submitter) {
+          r.batch = batch;
+          batch.keys.add(key);
+          requests.push(r.request);
+        } else {
+          rest.push(key);
+        }
+      }
+      this.waiting = rest;
+      this.started++;
+      this.runQueue.push(requests);
+    }
+  }
+
   /** Hands back copies of jobs whose slice this host no longer belongs to, and forgets those subscriptions. */
-  private leaveForeignSlices(): Outgoing[] {
+  private leaveForeignSlices(now: number): Outgoing[] {
     const out: Outgoing[] = [];
     const mine = this.caps?.slice ?? null;
     for (const sub of [...this.subscriptions.values()]) {
       if (sub.slice === undefined || sub.slice === mine) continue;
-      for (const [key, r] of [...this.running]) {
+      for (const [key, r] of [...this.held]) {
         if (r.request.jobId !== sub.jobId) continue;
         out.push({ to: r.request.submitter, msg: { v: V, t: 'release', jobId: sub.jobId, lease: r.lease, code: SchedulerErrors.LEFT_SLICE } });
-        this.stop(key);
+        this.stop(now, key);
       }
       this.subscriptions.delete(sub.jobId);
     }
     return out;
   }
 
-  private stop(key: TaskKey): void {
-    if (!this.running.delete(key)) return;
-    const queued = this.runQueue.findIndex((r) => r.key === key);
-    if (queued >= 0) this.runQueue.splice(queued, 1);
-    else this.cancelled.push(key);
+  /**
+   * Forgets a held copy: a waiting one is dropped; a handed-out one leaves its batch (and, unless it `finished`,
+   * is killed), and the batch's slot frees once its last copy is gone.
+   */
+  private stop(now: number, key: TaskKey, finished = false): void {
+    const r = this.held.get(key);
+    if (!r) return;
+    this.held.delete(key);
+    const batch = r.batch;
+    if (!batch) {
+      this.waiting = this.waiting.filter((k) => k !== key);
+      return;
+    }
+    batch.keys.delete(key);
+    const group = this.runQueue.find((g) => g.some((q) => q.key === key));
+    if (group) {
+      group.splice(group.findIndex((q) => q.key === key), 1);
+      if (group.length === 0) this.runQueue = this.runQueue.filter((g) => g !== group);
+    } else if (!finished) {
+      this.cancelled.push(key);
+    }
+    if (batch.keys.size > 0) return;
+    this.started--;
+    this.promote(now);
   }
 
   private unsubscribe(jobId: string): void {

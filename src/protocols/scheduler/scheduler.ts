@@ -45,6 +45,10 @@ export interface SchedulerOptions {
   readonly pullTimeoutMs?: number;
   /** Default 16. */
   readonly maxLeaseLosses?: number;
+  /** Most leases a host holds per slot once its copies prove short (batch leases); 1 turns them off. Default 4. */
+  readonly maxPrefetch?: number;
+  /** A host sizes its batch of held copies to run in about this long. Default 500 ms (copies of 0.5 s or more get no batch). */
+  readonly prefetchBudgetMs?: number;
   /** Votes a task may collect before it fails E_NO_QUORUM; default 2n (at least n + 1). */
   readonly maxVotes?: (n: number) => number;
 }
@@ -77,6 +81,8 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     this.host = new HostSide(options.capabilities ?? null, options.limits ?? DEFAULT_LENDER_LIMITS, {
       pullRetryMs: options.pullRetryMs ?? 2_000,
       pullTimeoutMs: options.pullTimeoutMs ?? 10_000,
+      ...(options.maxPrefetch === undefined ? {} : { maxPrefetch: options.maxPrefetch }),
+      ...(options.prefetchBudgetMs === undefined ? {} : { prefetchBudgetMs: options.prefetchBudgetMs }),
     });
   }
 
@@ -100,6 +106,11 @@ export class Scheduler implements Protocol<SchedulerMessage> {
   /** The slice's members as the cloud service knows them: copies held by others are revoked and re-leased. */
   setSliceMembers(_ctx: ProtocolContext, slice: string, members: readonly PeerId[]): Effect<SchedulerMessage>[] {
     return effects(this.book.setSliceMembers(slice, members));
+  }
+
+  /** The slice is gone: running jobs on it fail every unfinished task with `error` (E_SLICE_GONE). */
+  failSlice(_ctx: ProtocolContext, slice: string, error: string): Effect<SchedulerMessage>[] {
+    return effects(this.book.failSlice(slice, error));
   }
 
   /** Slices that running jobs submitted here run on. */
@@ -146,8 +157,14 @@ export class Scheduler implements Protocol<SchedulerMessage> {
 
   // ── host API ───────────────────────────────────────────────────────────────────────────────────
 
+  /** Copies to start now, one after another within each batch (one slot per batch). */
+  takeRunBatches(): RunRequest[][] {
+    return this.host.takeRunBatches();
+  }
+
+  /** The same copies as one list, for runtimes that start each copy at once (tests). */
   takeRunRequests(): RunRequest[] {
-    return this.host.takeRunRequests();
+    return this.host.takeRunBatches().flat();
   }
 
   /** Runs the runtime must stop (revoked, cancelled, submitter gone, host paused). */
@@ -155,8 +172,14 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     return this.host.takeCancelledRuns();
   }
 
+  /** Copies leased to this host, started or waiting for a slot. */
   runningTasks(): RunRequest[] {
     return this.host.runningTasks();
+  }
+
+  /** Of those, copies waiting for a free slot (batch leases). */
+  waitingTasks(): number {
+    return this.host.waitingTasks();
   }
 
   /** Jobs this host is subscribed to (pulling from). */
@@ -168,12 +191,12 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     return effects(this.host.complete(ctx.now, key, result));
   }
 
-  abandonRun(_ctx: ProtocolContext, key: TaskKey, code: string): Effect<SchedulerMessage>[] {
-    return effects(this.host.abandon(key, code));
+  abandonRun(ctx: ProtocolContext, key: TaskKey, code: string): Effect<SchedulerMessage>[] {
+    return effects(this.host.abandon(ctx.now, key, code));
   }
 
   setLimits(ctx: ProtocolContext, limits: LenderLimits): Effect<SchedulerMessage>[] {
-    return effects([...this.host.setLimits(limits), ...this.host.pullDue(ctx.now)]);
+    return effects([...this.host.setLimits(ctx.now, limits), ...this.host.pullDue(ctx.now)]);
   }
 
   /** Results and releases dropped because their sender did not hold the lease. */
@@ -215,21 +238,21 @@ export class Scheduler implements Protocol<SchedulerMessage> {
       case 'release':
         return effects(this.book.onRelease(from, msg.jobId, msg.lease));
       case 'lease':
-        return effects(this.host.onLease(from, msg));
+        return effects(this.host.onLease(ctx.now, from, msg));
       case 'no-work':
         this.host.onNoWork(ctx.now, from, msg.jobId, msg.final);
         return [];
       case 'revoke':
-        this.host.onRevoke(from, msg.jobId, msg.lease);
+        this.host.onRevoke(ctx.now, from, msg.jobId, msg.lease);
         return [];
       case 'cancel':
-        this.host.onCancel(from, msg.jobId);
+        this.host.onCancel(ctx.now, from, msg.jobId);
         return [];
     }
   }
 
-  onPeerDown(_ctx: ProtocolContext, peer: PeerId): Effect<SchedulerMessage>[] {
-    this.host.onPeerDown(peer);
+  onPeerDown(ctx: ProtocolContext, peer: PeerId): Effect<SchedulerMessage>[] {
+    this.host.onPeerDown(ctx.now, peer);
     return effects(this.book.onPeerDown(peer));
   }
 

@@ -1,6 +1,7 @@
 /**
  * A stand-in for the host runtime, for the simulator and benchmarks: it wraps a `Scheduler` under the same
- * protocol name, takes its run requests, "runs" each for 1..maxRunSeconds simulated seconds (from the node's
+ * protocol name, takes its run batches, "runs" each copy for 1..maxRunSeconds simulated seconds (a batch's
+ * copies one after another) (from the node's
  * seeded rng) and reports a digest — the honest one, a forged one (a lying host) or one unique to the host
  * (a non-deterministic guest). Effects produced outside a tick (submit, cancel) leave with the next tick.
  * Deterministic by seed like everything under the simulator; a removed node stops ticking, so its runs
@@ -42,9 +43,14 @@ export class SimulatedRuntime implements Protocol<SchedulerMessage> {
   onTick(ctx: ProtocolContext): Effect<SchedulerMessage>[] {
     const out = this.outbox.concat(this.scheduler.onTick(ctx));
     this.outbox = [];
-    for (const r of this.scheduler.takeRunRequests()) {
-      this.ran.push(r);
-      this.runs.set(r.key, { request: r, doneAt: ctx.now + 1_000 * (1 + ctx.rng.int(this.maxRunSeconds)) });
+    // A batch's copies run one after another in its slot.
+    for (const batch of this.scheduler.takeRunBatches()) {
+      let at = ctx.now;
+      for (const r of batch) {
+        this.ran.push(r);
+        at += 1_000 * (1 + ctx.rng.int(this.maxRunSeconds));
+        this.runs.set(r.key, { request: r, doneAt: at });
+      }
     }
     for (const key of this.scheduler.takeCancelledRuns()) this.runs.delete(key);
     for (const [key, run] of [...this.runs]) {

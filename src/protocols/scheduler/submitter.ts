@@ -138,6 +138,19 @@ export class SubmitterBook {
     return out;
   }
 
+  /**
+   * The slice is gone (released, or no member left): every unfinished task of the running jobs on it fails with
+   * `error` and copies out are revoked, so those jobs end failed instead of waiting for hosts forever.
+   */
+  failSlice(slice: string, error: string): Outgoing[] {
+    const out: Outgoing[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.spec.slice !== slice || job.status !== 'running') continue;
+      job.tasks.forEach((t, task) => { if (t.status === 'open') out.push(...this.settle(job, task, 'failed', error, [])); });
+    }
+    return out;
+  }
+
   /** Slices of running jobs (for the runtime to keep their member lists fresh). */
   activeSlices(): string[] {
     const slices = new Set<string>();

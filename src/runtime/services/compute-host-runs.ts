@@ -7,12 +7,16 @@
  * scheduler cancelled (revoked, job cancelled, host paused) is killed at once: each run carries its task key
  * as `runId`, and the runner's `cancel(runId)` terminates its worker (compute/sandbox-cancel.ts); a runner
  * without `cancel` lets it run to its time limit. Either way its result is dropped. A WASI task's input files
- * (inline or by sha256 from the submitter) are resolved here and preopened by the sandbox.
+ * (inline or by sha256 from the submitter) are resolved here and preopened by the sandbox. The scheduler hands
+ * copies over in batches of one job, one slot each (host-side.ts): a WASI batch goes to the sandbox in ONE call
+ * (the first spec carries the rest, run one after another, each under its own limits), so tiny tasks cost one
+ * round trip to the page per batch, not per copy; a runner that ignores batches gets one call per copy, and so
+ * does a lender with a CPU cap below 100 % (the widget counts each call as one task against its budget).
  * Failures of the host rather than the guest (no sandbox, image unavailable, sandbox crash) hand the lease back
  * (`abandon`) so another host runs it; guest outcomes, failures included, are results that go to the vote.
  */
 import type { PeerId } from '../../core/ids.ts';
-import { failedResult, WasiErrors, type WasiTaskResult } from '../../compute/wasi-task.ts';
+import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from '../../compute/wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME } from '../../compute/sandbox-messages.ts';
 import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/types.ts';
 import { runnerAvailable, type SandboxRunner } from '../job-service.ts';
@@ -37,6 +41,8 @@ export const GUEST_MEMORY_MIB = 256;
 const SANDBOX_GRACE_MS = 5_000;
 /** An x86 sandbox also starts a worker and loads v86 before its time limit starts. */
 const X86_START_GRACE_MS = 30_000;
+/** A runner that said it takes tasks is not asked again (a round trip to its tab) for this long. */
+const AVAILABLE_TRUST_MS = 1_000;
 
 export interface HostRunsDeps {
   readonly self: PeerId;
@@ -62,18 +68,35 @@ interface Run {
 
 export class HostRuns {
   private readonly runs = new Map<TaskKey, Run>();
+  /** When each runner last said it takes tasks. */
+  private readonly availableAt = new WeakMap<SandboxRunner, number>();
+  /** Runners that answered a batch with one result only (they run batches one call per copy). */
+  private readonly unbatched = new WeakSet<SandboxRunner>();
   ran = 0;
   abandoned = 0;
 
   constructor(private readonly deps: HostRunsDeps) {}
 
   start(request: RunRequest): void {
-    if (this.runs.has(request.key)) return;
-    const run: Run = { request, phase: 'fetching', startedAt: this.deps.now(), cancelled: false, runner: null };
-    this.runs.set(request.key, run);
+    this.startBatch([request]);
+  }
+
+  /**
+   * Runs a batch of one job's copies (the scheduler's unit of one slot) one after another: WASI copies in one
+   * sandbox call where the runner takes batches, x86 copies one by one.
+   */
+  startBatch(requests: readonly RunRequest[]): void {
+    const runs: Run[] = [];
+    for (const request of requests) {
+      if (this.runs.has(request.key)) continue;
+      const run: Run = { request, phase: 'fetching', startedAt: this.deps.now(), cancelled: false, runner: null };
+      this.runs.set(request.key, run);
+      runs.push(run);
+    }
+    if (runs.length === 0) return;
     this.deps.changed();
-    void this.execute(run).finally(() => {
-      this.runs.delete(request.key);
+    void this.executeBatch(runs).finally(() => {
+      for (const run of runs) this.runs.delete(run.request.key);
       this.deps.changed();
     });
   }
@@ -103,45 +126,77 @@ export class HostRuns {
     }));
   }
 
-  private async execute(run: Run): Promise<void> {
-    const { request } = run;
+  private async executeBatch(runs: readonly Run[]): Promise<void> {
     const offered = this.deps.runner();
-    if (!offered) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
-    if (!(await runnerAvailable(offered))) return this.giveBack(run, HostRunErrors.HOST_BUSY);
-    if (request.image.kind === 'x86') return this.executeX86(run, request.image);
-    let wasm: Uint8Array;
-    let files: Awaited<ReturnType<typeof resolveInputFiles>>;
-    try {
-      wasm = await this.deps.fetcher.get(request.image, request.submitter);
-      files = await resolveInputFiles(request.spec, request.submitter, (sha256, from) => this.deps.fetcher.get({ sha256 }, from));
-    } catch (err) {
-      return this.giveBack(run, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
+    if (!offered) return this.giveBackAll(runs, HostRunErrors.NO_SANDBOX);
+    // A lender with a CPU cap (the widget) counts each call as one task against its budget: no batches, no trust.
+    const capped = runs.some((r) => r.request.cpuCapPercent < 100);
+    if (!(await this.available(offered, !capped))) return this.giveBackAll(runs, HostRunErrors.HOST_BUSY);
+    const image = runs[0]!.request.image;
+    if (image.kind === 'x86') {
+      for (const run of runs) if (!run.cancelled) await this.executeX86(run, image);
+      return;
     }
-    if (run.cancelled) return;
-    const runner = this.deps.runner();
-    if (!runner) return this.giveBack(run, HostRunErrors.NO_SANDBOX);
-    run.phase = 'running';
-    run.runner = runner;
+    let wasm: Uint8Array;
+    try {
+      wasm = await this.deps.fetcher.get(image, runs[0]!.request.submitter);
+    } catch (err) {
+      return this.giveBackAll(runs, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
+    }
+    const ready: { run: Run; spec: WasiTaskSpec }[] = [];
+    for (const run of runs) {
+      const { request } = run;
+      try {
+        const files = await resolveInputFiles(request.spec, request.submitter, (sha256, from) => this.deps.fetcher.get({ sha256 }, from));
+        ready.push({ run, spec: wasiSpec(request, files) });
+      } catch (err) {
+        this.giveBack(run, codeOf(err, 'E_IMAGE_UNAVAILABLE'));
+      }
+    }
+    let left = ready.filter((r) => !r.run.cancelled);
+    while (left.length > 0) {
+      const runner = this.deps.runner();
+      if (!runner) return this.giveBackAll(left.map((r) => r.run), HostRunErrors.NO_SANDBOX);
+      const batch = capped || this.unbatched.has(runner) ? left.slice(0, 1) : left.slice(0, WasiLimits.MAX_BATCH_TASKS + 1);
+      left = left.slice(batch.length);
+      const answered = await this.runWasi(runner, batch, wasm);
+      // A runner that does not know batches ran the first copy only: the others go again, one per call.
+      if (answered < batch.length) {
+        this.unbatched.add(runner);
+        left = [...batch.slice(answered), ...left].filter((r) => !r.run.cancelled);
+      }
+    }
+  }
+
+  /** One sandbox call for `batch` (the first copy's spec carries the others); returns how many were answered. */
+  private async runWasi(runner: SandboxRunner, batch: readonly { run: Run; spec: WasiTaskSpec }[], wasm: Uint8Array): Promise<number> {
+    for (const { run } of batch) {
+      run.phase = 'running';
+      run.runner = runner;
+    }
     this.deps.changed();
+    const [head, ...rest] = batch;
+    const first = head!.run.request;
+    const spec: WasiTaskSpec = rest.length === 0 ? head!.spec : { ...head!.spec, batch: rest.map((r) => r.spec) };
     let raw: WasiTaskResult;
     try {
-      raw = await withDeadline(
-        runner.run({
-          args: request.spec.args, env: request.spec.env, stdin: request.spec.stdin,
-          timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB, runId: request.key,
-          // Copies of one job may share a sandbox worker, one after another (never another job's).
-          reuseKey: `${request.submitter}:${request.jobId}`,
-          ...(files.length > 0 ? { files } : {}),
-        }, wasm, DEFAULT_PROGRAM_NAME, request.submitter),
-        request.timeLimitMs + SANDBOX_GRACE_MS,
-      );
+      // Each copy may start a fresh worker (after a kill), so each gets its own grace.
+      const limit = batch.reduce((ms, r) => ms + r.run.request.timeLimitMs + SANDBOX_GRACE_MS, 0);
+      raw = await withDeadline(runner.run(spec, wasm, DEFAULT_PROGRAM_NAME, first.submitter), limit);
     } catch (err) {
-      this.deps.log('warn', `compute: sandbox failed on task ${request.task} of ${request.jobId}: ${err instanceof Error ? err.message : String(err)}`);
-      return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+      this.deps.log('warn', `compute: sandbox failed on task ${first.task} of ${first.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.giveBackAll(batch.map((r) => r.run), HostRunErrors.SANDBOX_FAILED);
+      return batch.length;
     }
-    // A sandbox that could not start is this host's problem, not the guest's.
-    if (!raw.ok && raw.code === WasiErrors.SANDBOX_FAILED) return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
-    return this.report(run, raw);
+    const { batch: more, ...own } = raw;
+    const results = [own as WasiTaskResult, ...(Array.isArray(more) ? more.slice(0, rest.length) : [])];
+    await Promise.all(results.map((result, i) => {
+      const run = batch[i]!.run;
+      // A sandbox that could not start is this host's problem, not the guest's.
+      if (!result.ok && result.code === WasiErrors.SANDBOX_FAILED) return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+      return this.report(run, result);
+    }));
+    return results.length;
   }
 
   private async executeX86(run: Run, image: Extract<RunRequest['image'], { kind: 'x86' }>): Promise<void> {
@@ -174,11 +229,24 @@ export class HostRuns {
     return this.report(run, x86ToTaskResult(raw));
   }
 
+  private async available(runner: SandboxRunner, trustRecent: boolean): Promise<boolean> {
+    const at = this.availableAt.get(runner);
+    if (trustRecent && at !== undefined && this.deps.now() - at < AVAILABLE_TRUST_MS) return true;
+    const yes = await runnerAvailable(runner);
+    if (yes) this.availableAt.set(runner, this.deps.now());
+    else this.availableAt.delete(runner);
+    return yes;
+  }
+
   private async report(run: Run, raw: WasiTaskResult): Promise<void> {
     const result = await toRunResult(raw, run.request.outputLimits, this.deps.lie());
     if (run.cancelled) return;
     this.ran++;
     this.deps.complete(run.request, result);
+  }
+
+  private giveBackAll(runs: readonly Run[], code: string): void {
+    for (const run of runs) this.giveBack(run, code);
   }
 
   private giveBack(run: Run, code: string): void {
@@ -187,6 +255,16 @@ export class HostRuns {
     this.deps.log('warn', `compute: handing back task ${run.request.task} of ${run.request.jobId}: ${code}`);
     this.deps.abandon(run.request.key, code);
   }
+}
+
+/** The sandbox spec of one copy; copies of one job may share a sandbox worker, one after another (never another job's). */
+function wasiSpec(request: RunRequest, files: Awaited<ReturnType<typeof resolveInputFiles>>): WasiTaskSpec {
+  return {
+    args: request.spec.args, env: request.spec.env, stdin: request.spec.stdin,
+    timeLimitMs: request.timeLimitMs, memoryLimitMiB: GUEST_MEMORY_MIB, runId: request.key,
+    reuseKey: `${request.submitter}:${request.jobId}`,
+    ...(files.length > 0 ? { files } : {}),
+  };
 }
 
 function codeOf(err: unknown, fallback: string): string {
@@ -200,6 +278,17 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     work.then(
       (value) => { clearTimeout(timer); resolve(value); },
       (err: unknown) => { clearTimeout(timer); reject(err instanceof Error ? err : new Error(String(err))); },
+    );
+  });
+}
+
+/** The answer of `work`, or null if it takes longer than `ms` (a closed tab's comlink call never settles). */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  return new Promise<T | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      () => { clearTimeout(timer); resolve(null); },
     );
   });
 }

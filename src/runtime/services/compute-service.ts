@@ -30,7 +30,7 @@ import { ImageFetcher, ImageStore, sha256Hex } from './compute-images.ts';
 import { defaultImageCacheStore, ImageCache } from './compute-image-cache.ts';
 import { withImageLinks } from './compute-image-dht.ts';
 import type { ChunkStore } from '../../store/chunk-store.ts';
-import { HostRuns } from './compute-host-runs.ts';
+import { HostRuns, withTimeout } from './compute-host-runs.ts';
 import { corruptStdout } from './compute-result.ts';
 import {
   checkModule, checkOrigin, ComputeCommandErrors, jobArgs, limitsArgs, parseArgs, partnerArgs, submitArgs, testHookArgs,
@@ -140,6 +140,7 @@ export class ComputeService implements NodeService {
       hostSlice: (slice) => { if (this.hostKinds) this.scheduler.setCapabilities({ ...this.capabilities, kinds: this.hostKinds, slice }); },
       members: (slice, members) => this.schedule((ctx) => this.scheduler.setSliceMembers(ctx, slice, members)),
       activeSlices: () => this.scheduler.activeSlices(),
+      gone: (slice, error) => this.schedule((ctx) => this.scheduler.failSlice(ctx, slice, error)),
     });
     this.updateHosting();
   }
@@ -331,12 +332,12 @@ export class ComputeService implements NodeService {
     });
   }
 
-  /** Starts leased copies, drops cancelled ones and records decided outcomes. */
+  /** Starts leased copies (a batch per free slot), drops cancelled ones and records decided outcomes. */
   private drain(): void {
     for (const key of this.scheduler.takeCancelledRuns()) this.runs.cancel(key);
-    for (const request of this.scheduler.takeRunRequests()) {
-      this.fetcher.learnLinks(request.image.links);
-      this.runs.start(request);
+    for (const batch of this.scheduler.takeRunBatches()) {
+      for (const request of batch) this.fetcher.learnLinks(request.image.links);
+      this.runs.startBatch(batch);
     }
     const outcomes = this.scheduler.takeOutcomes();
     for (const o of outcomes) {
@@ -395,15 +396,4 @@ export class ComputeService implements NodeService {
       for (const hash of record.images) this.store.unpin(hash);
     }
   }
-}
-
-/** The answer of `work`, or null if it takes longer than `ms` (a closed tab's comlink call never settles). */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | null> {
-  return new Promise<T | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    work.then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      () => { clearTimeout(timer); resolve(null); },
-    );
-  });
 }
