@@ -4,7 +4,7 @@
  * in BENCH.md and a plain random 20-out graph built in the same run. Seeded: the same seed gives the same table.
  */
 import type { PeerId } from '../src/core/ids.ts';
-import { createRng } from '../src/core/rng.ts';
+import { createRng, type Rng } from '../src/core/rng.ts';
 import { Cyclon } from '../src/protocols/peer-sampling/cyclon.ts';
 import { SizeEstimation } from '../src/protocols/aggregation/size-estimation.ts';
 import type { View } from '../src/protocols/peer-sampling/view.ts';
@@ -38,17 +38,39 @@ export const gossipSuite: BenchSuite = {
   },
 };
 
-/** Cyclon for 60 cycles, then averaging over its view, then a 50% crash and 20 cycles of healing. */
-function cyclonRows(n: number): BenchRow[] {
+/** The simulator speed and memory rows alone (the first 60 cycles of the gossip suite's Cyclon run, same seed). */
+export const gossipSpeedSuite: BenchSuite = {
+  name: 'gossip-speed',
+  run(quick) {
+    const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+    return sizes.flatMap((n) => speedRows(convergedCyclon(n)));
+  },
+};
+
+interface CyclonRun {
+  readonly n: number;
+  readonly network: SimNetwork;
+  readonly engine: CycleEngine;
+  readonly cyclons: ReadonlyMap<PeerId, Cyclon>;
+  readonly averagers: ReadonlyMap<PeerId, SizeEstimation>;
+  /** Opens averaging over Cyclon's view (closed during the first CYCLES cycles). */
+  readonly averaging: { open: boolean };
+  /** Wall time of the first CYCLES cycles, and heap growth per node over building and running them. */
+  readonly cyclonMs: number;
+  readonly bytesPerNode: number;
+}
+
+/** N nodes of Cyclon + idle averaging, bootstrapped as a random 20-out graph and run for CYCLES cycles, timed. */
+function convergedCyclon(n: number): CyclonRun {
   const cyclons = new Map<PeerId, Cyclon>();
   const averagers = new Map<PeerId, SizeEstimation>();
-  let averaging = false;
+  const averaging = { open: false };
   const heapBefore = process.memoryUsage().heapUsed;
   const network = new SimNetwork({ seed: SEED });
   network.addNodes(n, (id, rng) => {
     const cyclon = new Cyclon({ viewSize: VIEW, shuffleLength: SHUFFLE });
     // Averaging waits (no partners) until Cyclon has converged, then runs over Cyclon's view.
-    const gated: View = { sample: (k, r) => (averaging ? cyclon.sample(k, r) : []) };
+    const gated = new GatedView(cyclon, averaging);
     const x = rng.next();
     const avg = new SizeEstimation({ view: gated, epochCycles: 1_000_000, localValues: () => new Map([['x', x]]) });
     cyclons.set(id, cyclon);
@@ -57,11 +79,44 @@ function cyclonRows(n: number): BenchRow[] {
   });
   bootstrapRandom(network, VIEW);
   const engine = new CycleEngine(network);
-  const graph = (): ViewGraph => viewGraph(network, (node) => cyclons.get(node.id)!.view().map((e) => e.peer));
   const started = performance.now();
   engine.run(CYCLES);
   const cyclonMs = performance.now() - started;
   const bytesPerNode = (process.memoryUsage().heapUsed - heapBefore) / n;
+  return { n, network, engine, cyclons, averagers, averaging, cyclonMs, bytesPerNode };
+}
+
+function speedRows({ n, cyclonMs, bytesPerNode }: CyclonRun): BenchRow[] {
+  const cond = `N=${n}, view ${VIEW}, shuffle ${SHUFFLE}, ${CYCLES} cycles from a random ${VIEW}-out start, seed ${SEED}`;
+  return [
+    row({
+      figure: 'simulator speed, Cyclon + idle averaging',
+      value: (n * CYCLES) / (cyclonMs / 1000),
+      unit: 'node-cycles/s',
+      reference: (100_000 * 100) / 60,
+      referenceSource: 'issue #3 goal: 10^5 nodes × 100 cycles in under a minute on this 2-core machine',
+      n,
+      better: 'higher',
+      conditions: `${cond}; one Node.js thread`,
+    }),
+    row({
+      figure: 'simulator memory per node (heap growth / N)',
+      value: bytesPerNode,
+      unit: 'bytes/node',
+      reference: null,
+      referenceSource: 'no published figure; heap growth over building and running the network (no forced GC, so approximate)',
+      n,
+      better: 'lower',
+      conditions: cond,
+    }),
+  ];
+}
+
+/** Cyclon for 60 cycles, then averaging over its view, then a 50% crash and 20 cycles of healing. */
+function cyclonRows(n: number): BenchRow[] {
+  const run = convergedCyclon(n);
+  const { network, engine, cyclons, averagers, averaging, cyclonMs } = run;
+  const graph = (): ViewGraph => viewGraph(network, (node) => cyclons.get(node.id)!.view().map((e) => e.peer));
   const g = graph();
   const deg = inDegreeStats(g);
   const random = inDegreeStats(randomOutGraph(n, VIEW, SEED));
@@ -108,25 +163,7 @@ function cyclonRows(n: number): BenchRow[] {
       conditions: cond,
     }),
   ];
-  rows.push(row({
-    figure: 'simulator speed, Cyclon + idle averaging',
-    value: (n * CYCLES) / (cyclonMs / 1000),
-    unit: 'node-cycles/s',
-    reference: (100_000 * 100) / 60,
-    referenceSource: 'issue #3 goal: 10^5 nodes × 100 cycles in under a minute on this 2-core machine',
-    n,
-    better: 'higher',
-    conditions: `${cond}; one Node.js thread`,
-  }), row({
-    figure: 'simulator memory per node (heap growth / N)',
-    value: bytesPerNode,
-    unit: 'bytes/node',
-    reference: null,
-    referenceSource: 'no published figure; heap growth over building and running the network (no forced GC, so approximate)',
-    n,
-    better: 'lower',
-    conditions: cond,
-  }));
+  rows.push(...speedRows(run));
   for (const fraction of [0.5, 0.7]) {
     const victims = new Set(network.rng.sample(g.ids, Math.round(n * fraction)));
     const rest = withoutVertices(g, victims);
@@ -159,7 +196,7 @@ function cyclonRows(n: number): BenchRow[] {
   // Averaging over the converged Cyclon view (Cyclon keeps shuffling meanwhile, as in a deployment).
   const values = (): number[] => network.live().map((node) => averagers.get(node.id)!.currentValues().get('x') ?? Number.NaN);
   const v0 = variance(values());
-  averaging = true;
+  averaging.open = true;
   engine.run(AVERAGING_CYCLES);
   const factor = (variance(values()) / v0) ** (1 / AVERAGING_CYCLES);
   rows.push(row({
@@ -223,6 +260,21 @@ function uniformAveragingRows(n: number): BenchRow[] {
       conditions: `N=${n}, values uniform in [0,1), geometric mean over cycles 2..${AVERAGING_CYCLES}, seed ${SEED + 1}`,
     }),
   ];
+}
+
+/**
+ * A view that lends no peers until its gate opens. A class rather than a closure per node: the simulator calls it
+ * every tick of every node, and an object holding two fields is one memory access where a closure is three.
+ */
+class GatedView implements View {
+  constructor(
+    private readonly inner: View,
+    private readonly gate: { readonly open: boolean },
+  ) {}
+
+  sample(n: number, rng: Rng): PeerId[] {
+    return this.gate.open ? this.inner.sample(n, rng) : [];
+  }
 }
 
 /** Each vertex links to `k` distinct uniformly random others. */

@@ -9,6 +9,7 @@
 import type { PeerId } from '../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../core/protocol.ts';
 import { createRng, type Rng } from '../core/rng.ts';
+import { SeededRng } from './seeded-rng.ts';
 import { memoryTransport, type SimEnvelope, type Transport } from './transport.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,7 +73,7 @@ export class SimNetwork {
   addNode(factory: NodeFactory): SimNode {
     let id = randomPeerId(this.master);
     while (this.byId.has(id)) id = randomPeerId(this.master);
-    const rng = createRng(this.master.int(0x1_0000_0000));
+    const rng = new SeededRng(this.master.int(0x1_0000_0000));
     const node: SimNode = { id, index: this.all.length, rng, protocols: factory(id, rng), alive: true };
     this.all.push(node);
     this.byId.set(id, node);
@@ -122,9 +123,9 @@ export class SimNetwork {
   /** Delivers an envelope now (called by the engine when its time has come). */
   deliver(env: SimEnvelope): void {
     const target = this.byId.get(env.to);
-    const sender = this.byId.get(env.from);
     if (!target || !target.alive) {
       this.stats.toDeadNodes++;
+      const sender = this.byId.get(env.from);
       if (this.peerDownOnDeadLink && sender && sender.alive) this.peerDown(sender, env.to);
       return;
     }

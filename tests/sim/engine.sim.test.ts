@@ -11,6 +11,7 @@ import { SimNetwork } from '../../src/sim/network.ts';
 import { CycleEngine } from '../../src/sim/cycle-engine.ts';
 import { EventEngine } from '../../src/sim/event-engine.ts';
 import { EventQueue } from '../../src/sim/event-queue.ts';
+import { SeededRng } from '../../src/sim/seeded-rng.ts';
 import { addNodes, bootstrapRandom, removeFraction } from '../../src/sim/churn.ts';
 import { memoryTransport, withLatency, withLoss } from '../../src/sim/transport.ts';
 import { largestWeakComponent, viewGraph } from '../../src/sim/metrics.ts';
@@ -63,6 +64,24 @@ describe('event queue', () => {
     while (q.size > 0) popped.push(q.pop()!.item);
     const expected = items.map((x, i) => ({ ...x, i })).sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.name);
     expect(popped).toEqual(expected);
+  });
+});
+
+describe("the simulator's node rng", () => {
+  it('draws exactly the numbers createRng draws for the same seed, in every method', () => {
+    for (const seed of [0, 1, 2005, 0xffff_ffff, 123_456_789]) {
+      const a = createRng(seed);
+      const b = new SeededRng(seed);
+      const items = Array.from({ length: 37 }, (_, i) => i);
+      for (let i = 0; i < 200; i++) {
+        expect(b.next()).toBe(a.next());
+        expect(b.int(1000)).toBe(a.int(1000));
+        expect(b.pick(items)).toBe(a.pick(items));
+        expect(b.shuffled(items)).toEqual(a.shuffled(items));
+        expect(b.sample(items, i % 40)).toEqual(a.sample(items, i % 40));
+      }
+      expect(b.pick([])).toBeUndefined();
+    }
   });
 });
 

@@ -25,19 +25,63 @@ export function sampleDistinct<T>(items: readonly T[], n: number, rng: Rng): T[]
   const len = items.length;
   if (n <= 0 || len === 0) return [];
   if (n === 1) return [items[rng.int(len)]!];
-  if (n * 4 <= len) {
-    const chosen = new Set<number>();
-    while (chosen.size < n) chosen.add(rng.int(len));
-    return [...chosen].map((i) => items[i]!);
-  }
-  const copy = items.slice();
+  const positions = scratchPositions(Math.min(n, len));
+  const k = samplePositions(len, n, rng, positions);
+  const out = new Array<T>(k);
+  for (let i = 0; i < k; i++) out[i] = items[positions[i]!]!;
+  return out;
+}
+
+/**
+ * The positions in [0, len) that `sampleDistinct` picks, in its order and with the same random draws, written
+ * into `out[0..k)`; returns k = min(n, len). For callers that keep their list in several arrays (Cyclon's view)
+ * and want no copy of it. `out` must hold at least min(n, len) numbers.
+ */
+export function samplePositions(len: number, n: number, rng: Rng, out: Int32Array): number {
+  if (n <= 0 || len === 0) return 0;
+  if (n * 4 <= len) return drawDistinct(len, n, rng, out);
   const k = Math.min(n, len);
+  const order = scratchOrder(len);
+  for (let i = 0; i < len; i++) order[i] = i;
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(len - i);
-    const t = copy[i]!;
-    copy[i] = copy[j]!;
-    copy[j] = t;
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+    out[i] = order[i]!;
   }
-  copy.length = k;
-  return copy;
+  return k;
+}
+
+/** Rejection sampling: draws until n distinct positions came up, kept in the order they first came up. */
+function drawDistinct(len: number, n: number, rng: Rng, out: Int32Array): number {
+  if (n > 32) {
+    const chosen = new Set<number>();
+    while (chosen.size < n) chosen.add(rng.int(len));
+    let i = 0;
+    for (const p of chosen) out[i++] = p;
+    return n;
+  }
+  let count = 0;
+  while (count < n) {
+    const p = rng.int(len);
+    let seen = false;
+    for (let i = 0; i < count; i++) if (out[i] === p) seen = true;
+    if (!seen) out[count++] = p;
+  }
+  return n;
+}
+
+// Scratch arrays, reused across calls (nothing here calls out while they are in use, except rng.int).
+let order = new Int32Array(64);
+let positions = new Int32Array(64);
+
+function scratchOrder(len: number): Int32Array {
+  if (order.length < len) order = new Int32Array(Math.max(len, order.length * 2));
+  return order;
+}
+
+function scratchPositions(len: number): Int32Array {
+  if (positions.length < len) positions = new Int32Array(Math.max(len, positions.length * 2));
+  return positions;
 }
