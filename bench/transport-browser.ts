@@ -11,10 +11,16 @@
  *
  * The run never fails on a slow page: after the last page is open, every page gets until the deadline, and the
  * figures say how many pages reached each milestone; medians and p90s are over those that did.
+ *
+ * Stages: every page also records when it passed each stage of its join (net/join-marks.ts: worker start,
+ * identity, signaling socket, bootstrap, offer, answer, ICE, channel, link handshake, first gossip exchange, view
+ * of n), read here as ms since that page's navigation, for the per-stage table. After the arrival phase, a few
+ * newcomers join the cloud one at a time (newcomerJoins).
  */
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newPeerContext, startCloudServer } from '../tests/browser/harness.ts';
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
+import { JOIN_MARK_PREFIX } from '../src/net/join-marks.ts';
 
 export interface JoinFigures {
   readonly peers: number;
@@ -28,29 +34,44 @@ export interface JoinFigures {
   readonly viewFullMs: number[];
   /** Seconds it took to open all pages one after another (pages open slower as the cloud grows). */
   readonly openSeconds: number;
+  /** Per page, the ms at which it passed each join stage (net/join-marks.ts, named without the prefix). */
+  readonly pageStages: Map<string, number>[];
+  /** Fresh pages that joined the cloud of `peers` afterwards (newcomerJoins). */
+  readonly newcomers: NewcomerFigures;
 }
 
-type Marks = { joined: number | null; firstLink: number | null; nearlyFull: number | null; full: number | null };
+type Marks = { joined: number | null; firstLink: number | null; nearlyFull: number | null; full: number | null; stages: [string, number][] };
 
+/**
+ * The milestones come from the exact join marks (welcome from the server, first authenticated link, the worker's
+ * view size); the portal's snapshot marks (src/main.ts: `nephele:joined`, … — 200 ms snapshot resolution, and
+ * snapshots start only after the first link) are the fallback for a build without join marks.
+ */
 async function readMarks(page: Page, full: number): Promise<Marks> {
   // No named helper inside the page function: tsx compiles it with `__name(...)` wrappers the page lacks.
-  const [joined, firstLink, nearlyFull, fullAt] = await page.evaluate(
-    (names) => names.map((name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? null),
-    ['nephele:joined', 'nephele:first-link', `nephele:view:${full - 1}`, `nephele:view:${full}`],
+  const [snapshotMarks, stages] = await page.evaluate(
+    ([names, prefix]) => [
+      names.map((name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? null),
+      performance.getEntriesByType('mark').filter((m) => m.name.startsWith(prefix)).map((m) => [m.name.slice(prefix.length), m.startTime] as [string, number]),
+    ] as const,
+    [['nephele:joined', 'nephele:first-link', `nephele:view:${full - 1}`, `nephele:view:${full}`], JOIN_MARK_PREFIX] as const,
   );
-  return { joined: joined ?? null, firstLink: firstLink ?? null, nearlyFull: nearlyFull ?? null, full: fullAt ?? null };
+  const exact = new Map(stages);
+  const pick = (stage: string, i: number): number | null => exact.get(stage) ?? snapshotMarks[i] ?? null;
+  return { joined: pick('bootstrap', 0), firstLink: pick('link-up', 1), nearlyFull: pick(`view:${full - 1}`, 2), full: pick(`view:${full}`, 3), stages };
 }
 
-export async function browserJoinTimes(peers: number, tickMs = 1000, deadlineMs = 120_000): Promise<JoinFigures> {
+export async function browserJoinTimes(peers: number, newcomers = 0, tickMs = 1000, deadlineMs = 120_000): Promise<JoinFigures> {
   const server = await startCloudServer();
   const browser = await launchChromium();
   const pages: Page[] = [];
   const full = fullView(peers);
+  const url = `${server.url}/?cloud=bench-join&tick=${tickMs}`;
   try {
     const opening = performance.now();
     for (let i = 0; i < peers; i++) {
       const page = await (await newPeerContext(browser)).newPage();
-      await page.goto(`${server.url}/?cloud=bench-join&tick=${tickMs}`);
+      await page.goto(url).catch(() => page.goto(url));
       pages.push(page);
     }
     const openSeconds = (performance.now() - opening) / 1000;
@@ -59,20 +80,24 @@ export async function browserJoinTimes(peers: number, tickMs = 1000, deadlineMs 
     let readError: unknown = null;
     for (;;) {
       await Promise.all(pages.map(async (page, i) => {
-        if (marks[i]?.full != null) return;
+        // A page can hold a full view from its bootstrap alone, before its first link: wait for both.
+        if (marks[i]?.full != null && marks[i]?.firstLink != null) return;
         marks[i] = await readMarks(page, full).catch((err: unknown) => {
           readError = err;
           return marks[i] ?? null;
         });
       }));
-      if (marks.every((m) => m?.full != null) || Date.now() > deadline) break;
+      if (marks.every((m) => m?.full != null && m.firstLink != null) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     // A page that cannot be read is a broken bench, not a slow page: say so instead of reporting zeros.
     if (readError !== null && marks.every((m) => m?.joined == null)) throw readError;
-    const reached = (key: keyof Marks): number[] => marks.flatMap((m) => (m?.[key] == null ? [] : [m[key]!]));
+    const reached = (key: Exclude<keyof Marks, 'stages'>): number[] => marks.flatMap((m) => (m?.[key] == null ? [] : [m[key]!]));
+    const pageStages = marks.map((m) => new Map(m?.stages ?? []));
+    const show = (ms: number | undefined): string => (ms === undefined ? '-' : ms.toFixed(0));
+    for (const [i, m] of pageStages.entries()) console.log(`join bench page ${i}: bootstrap ${show(m.get('bootstrap'))}, first link ${show(m.get('link-up'))}, view:${full} ${show(m.get(`view:${full}`))} ms`);
     const figures: JoinFigures = {
-      peers, deadlineMs, fullView: full, openSeconds,
+      peers, deadlineMs, fullView: full, openSeconds, pageStages, newcomers: await newcomerJoins(browser, url, peers, newcomers),
       joinedMs: reached('joined'), firstLinkMs: reached('firstLink'), nearlyFullMs: reached('nearlyFull'), viewFullMs: reached('full'),
     };
     const late = marks.map((m, i) => (m?.full == null ? i : -1)).filter((i) => i >= 0);
@@ -99,4 +124,45 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export interface NewcomerFigures {
+  /** Pages in the cloud each newcomer joins (the newcomer makes one more). */
+  readonly cloudPages: number;
+  readonly fullView: number;
+  /** Per newcomer, the ms since its navigation at which it passed each join stage (see JoinFigures). */
+  readonly pageStages: Map<string, number>[];
+}
+
+/**
+ * Newcomers joining the cloud of `pages` after the arrival phase: one at a time, each closed again once it holds
+ * a full view (or after `deadlineMs`), so each joins the same cloud. Unlike the arrival phase, where the first
+ * pages cannot fill their views before enough later pages exist, this is issue #2's "each joins the cloud within
+ * about a second".
+ */
+async function newcomerJoins(browser: Browser, url: string, pages: number, newcomers: number, deadlineMs = 20_000): Promise<NewcomerFigures> {
+  const full = fullView(pages + 1);
+  const pageStages: Map<string, number>[] = [];
+  for (let i = 0; i < newcomers; i++) {
+    const context = await newPeerContext(browser);
+    let stages = new Map<string, number>();
+    try {
+      const page = await context.newPage();
+      // On a saturated machine a navigation now and then aborts (net::ERR_ABORTED): try once more.
+      await page.goto(url).catch(() => page.goto(url));
+      const deadline = Date.now() + deadlineMs;
+      while (Date.now() < deadline) {
+        stages = await readMarks(page, full).then((m) => new Map(m.stages), () => stages);
+        if (stages.has(`view:${full}`) && stages.has('link-up')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } catch (err) {
+      // A newcomer whose page did not even load counts as one that reached nothing.
+      console.log(`join bench: newcomer ${i} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+    pageStages.push(stages);
+    await context.close();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return { cloudPages: pages, fullView: full, pageStages };
 }

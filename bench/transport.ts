@@ -3,12 +3,16 @@
  * run — the app's framed, authenticated transport vs a raw RTCDataChannel between two Chromium contexts (and the
  * same in Node with node-datachannel), our signaling relay vs a minimal `ws` relay, and join times of 8 and 32
  * real Chromium peers vs the goals of issue #2 (first channel ≤ 1 s, full view ≤ 3 s).
+ * Each join comes with a per-stage table of where the pages' join time goes, and with 5 newcomers joining the
+ * cloud afterwards, one at a time. `npm run bench -- transport --join [--quick] [--peers=N]` runs only the join
+ * rows (8 and 32 peers; 8 with --quick; N with --peers).
  */
-import { row, type BenchRow, type BenchSuite } from './table.ts';
+import { printTable, row, type BenchRow, type BenchSuite } from './table.ts';
 import { edgeFigures, rawChannelRate } from './transport-node.ts';
 import { minimalRelayRate, nepheleRelayRate } from './signaling-relay.ts';
-import { browserJoinTimes, median, percentile, type JoinFigures } from './transport-browser.ts';
+import { browserJoinTimes, median, percentile, type JoinFigures, type NewcomerFigures } from './transport-browser.ts';
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
+import { JOIN_STAGES } from '../src/net/join-marks.ts';
 import { browserThroughput } from './transport-browser-throughput.ts';
 
 const MiB = 1024 * 1024;
@@ -29,14 +33,14 @@ async function browserRows(quick: boolean): Promise<BenchRow[]> {
       referenceSource: 'raw RTCDataChannel, same run (goal ≥ 0.9)', n: rounds, conditions, better: 'higher',
     }));
   }
-  for (const peers of quick ? [8] : [8, 32]) rows.push(...joinRows(await browserJoinTimes(peers)));
+  rows.push(...(await joinOnly(quick)));
   return rows;
 }
 
 /** Join rows: how many pages reached each milestone by the deadline, then median and p90 over those pages. */
 function joinRows(join: JoinFigures): BenchRow[] {
   const { peers, fullView: full } = join;
-  const c = `${peers} Debian Chromium contexts opened one after another (${join.openSeconds.toFixed(0)} s for all), gossip tick 1 s, loopback; ms since each page's navigation; full view = ${full} entries; deadline ${join.deadlineMs / 1000} s after the last page opened; snapshot marks have ~200 ms resolution`;
+  const c = `${peers} Debian Chromium contexts opened one after another (${join.openSeconds.toFixed(0)} s for all), gossip tick 1 s, loopback; ms since each page's navigation, exact join marks (net/join-marks.ts: joined = the server's welcome, first channel = first authenticated link, view = the worker's Cyclon view); full view = ${full} entries; deadline ${join.deadlineMs / 1000} s after the last page opened`;
   const rows: BenchRow[] = [];
   const count = (what: string, reached: readonly number[]): void => {
     rows.push(row({ figure: `pages that reached ${what} (${peers} peers)`, value: reached.length, unit: 'pages', reference: peers, referenceSource: 'all pages', n: peers, conditions: c, better: 'higher' }));
@@ -56,6 +60,66 @@ function joinRows(join: JoinFigures): BenchRow[] {
   }
   count(`a full view of ${full}`, join.viewFullMs);
   times('full view', join.viewFullMs, 3000);
+  return rows;
+}
+
+/**
+ * Where the join time goes: per stage (net/join-marks.ts) the median ms since navigation over the pages that
+ * passed it, and (in the figure) the median step from the stage before it on the same page. Stages a page passes
+ * as answerer (offer-received) or never (answer-received, for a page only ever dialed) have fewer pages.
+ */
+function stageRows(join: Pick<JoinFigures, 'peers' | 'fullView' | 'pageStages'>, who = '', how = 'contexts opened one after another'): BenchRow[] {
+  const { peers, fullView: full } = join;
+  const order = [...JOIN_STAGES, `view:${full}`];
+  const c = `${peers} Debian Chromium ${how}, loopback, gossip tick 1 s; first time each page's node passed the stage, ms since that page's navigation (worker stages re-marked on the page by epoch time); step = median over pages of (this stage − the latest earlier stage that page passed)`;
+  const rows: BenchRow[] = [];
+  for (const [i, stage] of order.entries()) {
+    const at: number[] = [];
+    const steps: number[] = [];
+    for (const marks of join.pageStages) {
+      const ms = marks.get(stage);
+      if (ms === undefined) continue;
+      at.push(ms);
+      const before = order.slice(0, i).map((s) => marks.get(s)).filter((x): x is number => x !== undefined && x <= ms);
+      if (before.length > 0) steps.push(ms - Math.max(...before));
+    }
+    if (at.length === 0) continue;
+    const step = steps.length > 0 ? `, step ${median(steps).toFixed(0)} ms` : '';
+    rows.push(row({ figure: `${who}join stage ${stage}${step} (${who ? 'cloud of ' : ''}${peers}${who ? '' : ' peers'})`, value: median(at), unit: 'ms', reference: null, referenceSource: '', n: at.length, conditions: c, better: 'lower' }));
+  }
+  return rows;
+}
+
+/** Newcomers joining the cloud after the arrival phase: first channel and full view vs the goals, and their stages. */
+function newcomerRows(join: NewcomerFigures): BenchRow[] {
+  const { cloudPages: peers, fullView: full } = join;
+  const how = `contexts: after the arrival phase (rows above), ${join.pageStages.length} newcomers joined its ${peers} pages one at a time, each closed once full`;
+  const c = `${peers} Debian Chromium ${how}, gossip tick 1 s, loopback; ms since the newcomer's navigation, exact marks (net/join-marks.ts); first channel = its first authenticated link, full view = ${full} entries; 20 s per newcomer`;
+  const rows: BenchRow[] = [];
+  for (const [what, stage, goal] of [['first channel', 'link-up', 1000], ['full view', `view:${full}`, 3000]] as const) {
+    const reached = join.pageStages.flatMap((m) => (m.has(stage) ? [m.get(stage)!] : []));
+    rows.push(row({ figure: `newcomers that reached a ${what} (cloud of ${peers})`, value: reached.length, unit: 'pages', reference: join.pageStages.length, referenceSource: 'all newcomers', n: join.pageStages.length, conditions: c, better: 'higher' }));
+    if (reached.length > 0) rows.push(row({ figure: `newcomer: page load → ${what}, median (cloud of ${peers})`, value: median(reached), unit: 'ms', reference: goal, referenceSource: GOAL, n: reached.length, conditions: c, better: 'lower' }));
+  }
+  return [...rows, ...stageRows({ peers, fullView: full, pageStages: join.pageStages }, 'newcomer ', how)];
+}
+
+/** `--peers=N` (with --join) picks one cloud size instead of 8 and 32. */
+function joinSizes(quick: boolean): number[] {
+  const flag = process.argv.find((a) => a.startsWith('--peers='));
+  const peers = flag ? Number(flag.slice('--peers='.length)) : NaN;
+  if (Number.isInteger(peers) && peers >= 3) return [peers];
+  return quick ? [8] : [8, 32];
+}
+
+async function joinOnly(quick: boolean): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const peers of joinSizes(quick)) {
+    const join = await browserJoinTimes(peers, 5);
+    const block = [...joinRows(join), ...stageRows(join), ...newcomerRows(join.newcomers)];
+    printTable(`transport join, ${peers} peers`, block);
+    rows.push(...block);
+  }
   return rows;
 }
 
@@ -89,6 +153,7 @@ async function relayRows(quick: boolean): Promise<BenchRow[]> {
 }
 
 async function run(quick: boolean): Promise<BenchRow[]> {
+  if (process.argv.includes('--join')) return joinOnly(quick);
   return [...(await browserRows(quick)), ...(await relayRows(quick))];
 }
 

@@ -4,6 +4,9 @@
  * dedicated Worker started by the tab itself. The worker's name is `nephele:<cloud>`.
  */
 import { WorkerNode, exposeSession } from '../src/runtime/worker-node.ts';
+import { markJoin } from '../src/net/join-marks.ts';
+
+markJoin('worker-start');
 
 const scope = self as unknown as SharedWorkerGlobalScope & DedicatedWorkerGlobalScope;
 const cloud = scope.name.startsWith('nephele:') ? scope.name.slice('nephele:'.length) : 'public';

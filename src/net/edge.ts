@@ -6,7 +6,12 @@
  *
  * Links: connect() opens one (no-op if linked or pending); glare resolves to the lower peer id as initiator; a
  * link that is not up within 15 s fails with E_CONNECT_TIMEOUT; at the connection cap the least recently used
- * idle link is evicted, and incoming offers beyond the cap plus a little slack are ignored.
+ * idle link is evicted, and incoming offers beyond the cap plus a little slack are ignored. At most
+ * MAX_CONCURRENT_DIALS of our own dials run at once; further connects wait in a DialQueue (dial-queue.ts).
+ *
+ * Joining: the bootstrap peers of the server's welcome are dialed at once (through the queue), instead of
+ * waiting for the protocols' first messages to them, so the first link and the first gossip exchange come as
+ * early as the network allows.
  *
  * A node whose every link failed (e.g. all its bootstrap peers were busy) has an empty gossip view and nobody
  * knows it, so it would stay alone for good: while joined with no authenticated link, the edge asks the server
@@ -20,6 +25,9 @@ import { OverlaySignaling } from './overlay-signaling.ts';
 import { PeerLink } from './peer-link.ts';
 import type { EdgePlatform } from './platform.ts';
 import { SignalingClient } from './signaling-client.ts';
+import { DialQueue } from './dial-queue.ts';
+import { stage, type Link } from './link-entry.ts';
+import { markJoin } from './join-marks.ts';
 import { CONNECT_TIMEOUT_MS, EVICTED_REASON, type EdgeCommands, type EdgeEvents } from './types.ts';
 
 export type { EdgePlatform } from './platform.ts';
@@ -33,6 +41,10 @@ export interface NetworkEdgeOptions {
   readonly authenticator: LinkAuthenticator;
   /** Defaults to CONNECT_TIMEOUT_MS; tests shorten it. */
   readonly connectTimeoutMs?: number;
+  /** How many peers of each bootstrap (welcome or `peers`) the edge dials by itself; default BOOTSTRAP_DIALS. */
+  readonly bootstrapDials?: number;
+  /** Own dials under way at once; default MAX_CONCURRENT_DIALS. */
+  readonly maxConcurrentDials?: number;
 }
 
 export { CONNECT_TIMEOUT_MS, EVICTED_REASON };
@@ -46,39 +58,13 @@ const EVICT_MIN_AGE_MS = 2_000;
 const MAX_BUFFERED_SIGNALS = 64;
 /** A dial whose WebRTC connection fails before the channel opens is tried this often in all. */
 const MAX_ATTEMPTS = 3;
+/** The signaling server hands out 8 peers per bootstrap (signaling/session.ts SAMPLE_SIZE): dial them all. */
+export const BOOTSTRAP_DIALS = 8;
+/** Why a cap: dial-queue.ts. 3 keeps a newcomer's first link as early as with no cap; not tuned further. */
+export const MAX_CONCURRENT_DIALS = 3;
 /** How often (while joined) the edge checks whether it is cut off: no link up and no attempt under way. */
 export const ISOLATED_DISCOVER_MS = 4_000;
 const MAX_DISCOVER_MS = 60_000;
-
-interface Link {
-  readonly peer: PeerId;
-  readonly session: string;
-  readonly initiator: boolean;
-  readonly link: PeerLink;
-  readonly handshake: LinkHandshake;
-  readonly createdAt: number;
-  readonly attempt: number;
-  opened: boolean;
-  up: boolean;
-  lastActive: number;
-  /** How signals reach the peer: the way its last signal came, else the overlay if we have links. */
-  route: 'overlay' | 'server';
-  heardFromThem: boolean;
-  gotOffer: boolean;
-  gotAnswer: boolean;
-  signalsSent: number;
-  signalsHeard: number;
-  readonly sentSignals: SignalData[];
-  readonly timers: ReturnType<typeof setTimeout>[];
-}
-
-/** How far a link got, for timeouts a reader can act on. */
-function stage(entry: Link): string {
-  const counts = `${entry.signalsSent} signal(s) sent, ${entry.signalsHeard} heard, now via ${entry.route}`;
-  if (entry.opened) return `channel open, handshake unfinished; ${counts}`;
-  if (entry.heardFromThem) return `WebRTC connection not open; ${counts}; ${entry.link.describe()}`;
-  return `${entry.initiator ? 'no answer' : 'answered, nothing since'}; ${counts}`;
-}
 
 export class NetworkEdge implements EdgeCommands {
   private readonly links = new Map<PeerId, Link>();
@@ -89,16 +75,23 @@ export class NetworkEdge implements EdgeCommands {
   private running = false;
   private isolationTimer: ReturnType<typeof setTimeout> | null = null;
   private discoverDelayMs = ISOLATED_DISCOVER_MS;
+  private readonly queue: DialQueue;
+  private pumpQueued = false;
 
   constructor(private readonly opts: NetworkEdgeOptions) {
     this.auth = opts.authenticator;
     this.events = opts.events;
+    this.queue = new DialQueue(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     this.signaling = new SignalingClient(opts.signalingUrl, opts.platform.WebSocket, this.auth, {
       state: (state) => {
         if (state === 'joined') this.watchIsolation();
         this.events.onSignalingState(state);
       },
-      bootstrap: (peers) => this.events.onBootstrap(peers.filter((p) => p !== this.auth.peerId)),
+      bootstrap: (peers) => {
+        const others = peers.filter((p) => p !== this.auth.peerId);
+        this.events.onBootstrap(others);
+        for (const peer of others.slice(0, opts.bootstrapDials ?? BOOTSTRAP_DIALS)) this.connect(peer);
+      },
       signal: (from, session, data) => this.incomingSignal(from, session, data, 'server'),
       log: (level, text) => this.events.onLog(level, text),
     });
@@ -122,6 +115,7 @@ export class NetworkEdge implements EdgeCommands {
     this.running = false;
     if (this.isolationTimer !== null) clearTimeout(this.isolationTimer);
     this.isolationTimer = null;
+    this.queue.clear();
     this.signaling.stop();
     for (const peer of [...this.links.keys()]) this.drop(peer, 'edge stopped');
   }
@@ -142,6 +136,10 @@ export class NetworkEdge implements EdgeCommands {
 
   connect(to: PeerId): void {
     if (!this.running || to === this.auth.peerId || this.links.has(to)) return;
+    if (this.dialsUnderWay() >= (this.opts.maxConcurrentDials ?? MAX_CONCURRENT_DIALS)) {
+      this.queue.add(to);
+      return;
+    }
     if (this.links.size >= this.opts.maxConnections && !this.evictOne(null)) {
       this.events.onLog('info', `E_CONNECTION_CAP: not connecting to ${shortId(to)}, all ${this.opts.maxConnections} links busy`);
       this.events.onPeerDown(to, `E_CONNECTION_CAP: all ${this.opts.maxConnections} links busy`);
@@ -151,7 +149,29 @@ export class NetworkEdge implements EdgeCommands {
   }
 
   disconnect(to: PeerId): void {
+    this.queue.delete(to);
     this.drop(to, 'disconnected locally');
+  }
+
+  private dialsUnderWay(): number {
+    let n = 0;
+    for (const entry of this.links.values()) if (entry.initiator && !entry.up) n++;
+    return n;
+  }
+
+  /** Starts queued dials while there is room (after the current event, so a redial takes its slot first). */
+  private pumpSoon(): void {
+    if (this.pumpQueued || this.queue.size === 0) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      const max = this.opts.maxConcurrentDials ?? MAX_CONCURRENT_DIALS;
+      while (this.running && this.dialsUnderWay() < max) {
+        const next = this.queue.next((peer, waitedMs) => this.events.onPeerDown(peer, `E_CONNECT_TIMEOUT: no dial slot for ${shortId(peer)} within ${(waitedMs / 1000).toFixed(1)} s`));
+        if (next === null) return;
+        this.connect(next);
+      }
+    });
   }
 
   private dial(to: PeerId, attempt: number): void {
@@ -179,6 +199,7 @@ export class NetworkEdge implements EdgeCommands {
         const e = current();
         if (!e) return;
         e.opened = true;
+        markJoin('channel-open');
         e.handshake.start();
         e.timers.push(setTimeout(() => e.handshake.abort('E_HANDSHAKE_TIMEOUT', `no link handshake with ${shortId(peer)} within ${HANDSHAKE_TIMEOUT_MS / 1000} s`), HANDSHAKE_TIMEOUT_MS));
       },
@@ -237,6 +258,7 @@ export class NetworkEdge implements EdgeCommands {
   }
 
   private outgoingSignal(entry: Link, data: SignalData): void {
+    if (data.type === 'offer') markJoin('offer-sent');
     entry.signalsSent++;
     if (entry.sentSignals.length < MAX_BUFFERED_SIGNALS) entry.sentSignals.push(data);
     if (entry.route === 'overlay' && this.overlay.send(entry.peer, entry.session, data)) return;
@@ -279,6 +301,7 @@ export class NetworkEdge implements EdgeCommands {
     entry.route = via;
     if (isOffer) {
       if (entry.initiator) return;
+      markJoin('offer-received');
       if (entry.gotOffer) {
         // The initiator sent its offer again by the other route: our answer did not reach it, so repeat
         // everything we sent (answer and candidates) the way its offer came this time.
@@ -289,6 +312,7 @@ export class NetworkEdge implements EdgeCommands {
     } else if (data.type === 'answer') {
       if (!entry.initiator || entry.gotAnswer) return;
       entry.gotAnswer = true;
+      markJoin('answer-received');
     }
     entry.link.signal(data);
   }
@@ -310,6 +334,7 @@ export class NetworkEdge implements EdgeCommands {
   }
 
   private linkUp(entry: Link): void {
+    markJoin('link-up');
     entry.up = true;
     entry.lastActive = Date.now();
     for (const timer of entry.timers) clearTimeout(timer);
@@ -318,6 +343,7 @@ export class NetworkEdge implements EdgeCommands {
     this.events.onLog('info', `link up: ${shortId(entry.peer)} (${entry.initiator ? 'dialed' : 'answered'} via ${entry.route})`);
     this.events.onPeerUp(entry.peer);
     if (this.links.size > this.opts.maxConnections) this.evictOne(entry.peer);
+    this.pumpSoon();
   }
 
   /**
@@ -329,7 +355,7 @@ export class NetworkEdge implements EdgeCommands {
     this.isolationTimer = setTimeout(() => {
       this.isolationTimer = null;
       if (!this.running || !this.signaling.joined) return;
-      if (this.links.size > 0) this.discoverDelayMs = ISOLATED_DISCOVER_MS;
+      if (this.links.size > 0 || this.queue.size > 0) this.discoverDelayMs = ISOLATED_DISCOVER_MS;
       else {
         this.events.onLog('info', 'no link and no attempt under way: asking the signaling server for peers');
         this.signaling.discover();
@@ -361,5 +387,6 @@ export class NetworkEdge implements EdgeCommands {
     entry.link.close();
     this.overlay.linkDown(peer);
     if (announce) this.events.onPeerDown(peer, reason);
+    this.pumpSoon();
   }
 }

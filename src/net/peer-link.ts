@@ -10,6 +10,7 @@ import type { SignalData } from '../wire/signaling.ts';
 import { Reassembler, splitFrame } from './fragmenter.ts';
 import { decodeLinkMessage, encodeControl, type ControlMessage } from './link-messages.ts';
 import type { EdgePlatform } from './platform.ts';
+import { markJoin } from './join-marks.ts';
 
 export const HIGH_WATER_BYTES = 1024 * 1024;
 export const LOW_WATER_BYTES = 256 * 1024;
@@ -44,7 +45,7 @@ interface SimplePeerInternals {
     readonly iceConnectionState: string;
     readonly iceGatheringState: string;
     readonly signalingState: string;
-    addEventListener(type: 'connectionstatechange', fn: () => void): void;
+    addEventListener(type: 'connectionstatechange' | 'iceconnectionstatechange', fn: () => void): void;
   } | null;
 }
 
@@ -81,6 +82,9 @@ export class PeerLink {
     pc?.addEventListener('connectionstatechange', () => {
       const state = pc.connectionState;
       if (state === 'failed' || state === 'closed') this.finish(`E_WEBRTC_FAILED: connection ${state}`);
+    });
+    pc?.addEventListener('iceconnectionstatechange', () => {
+      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') markJoin('ice-connected');
     });
     this.peer.on('signal', (data: SignalData) => this.events.signal(data));
     this.peer.on('connect', () => {

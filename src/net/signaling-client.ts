@@ -13,6 +13,7 @@ import {
 import type { LinkAuthenticator } from './link-handshake.ts';
 import type { SignalingState } from './types.ts';
 import type { SocketFactory, SocketLike } from './platform.ts';
+import { markJoin } from './join-marks.ts';
 
 export interface SignalingClientEvents {
   state(state: SignalingState): void;
@@ -95,6 +96,7 @@ export class SignalingClient {
       this.setState('closed');
       this.scheduleRetry();
     };
+    socket.onopen = () => markJoin('socket-open');
     socket.onerror = () => {
       // onclose follows and decides; nothing to add.
     };
@@ -124,6 +126,7 @@ export class SignalingClient {
         const challenge = joinChallenge(this.auth.cloud, this.auth.peerId, msg.nonce);
         const [signature, proof] = await Promise.all([this.auth.sign(challenge), this.auth.proveSecret(challenge)]);
         if (socket !== this.socket) return;
+        markJoin('join-sent');
         this.send({
           t: 'join', v: SIGNALING_VERSION, cloud: this.auth.cloud, peerId: this.auth.peerId,
           publicKey: toBase64(this.auth.publicKey), signature: toBase64(signature), ...(proof === null ? {} : { proof }),
@@ -132,6 +135,7 @@ export class SignalingClient {
       }
       case 'welcome':
         this.retryMs = FIRST_RETRY_MS;
+        markJoin('bootstrap');
         this.setState('joined');
         this.events.bootstrap(msg.peers);
         return;

@@ -8,6 +8,14 @@ import { connectNode, type ConnectedNode } from './connect-node.ts';
 import { holdEdgeWhenElected } from './edge-holder.ts';
 import type { SandboxRunner } from '../runtime/job-service.ts';
 import type { NodeSnapshot } from '../runtime/api.ts';
+import { markJoin } from '../net/join-marks.ts';
+import { openEarlySocket } from '../net/early-socket.ts';
+import { browserPlatform } from '../net/platform-browser.ts';
+
+/** How long an early signaling socket waits for this tab to be elected edge holder before it is closed. */
+const EARLY_SOCKET_KEEP_MS = 10_000;
+/** The longest the snapshot stream waits for the first link. */
+const FIRST_SNAPSHOT_WAIT_MS = 1_000;
 
 /** What the server hands pages at /config.json. */
 export interface PageConfig {
@@ -41,24 +49,43 @@ export interface StartPeerOptions {
   readonly onElected?: () => void;
 }
 
+/**
+ * Joining is on the critical path here (issue #2): the signaling socket opens while the worker loads the
+ * identity, and the edge starts as soon as the node is reachable, in parallel with the sandbox (comlink keeps
+ * their order on the worker's side, so the sandbox is registered before the edge attaches). The snapshot stream
+ * starts once the first link is up (at most FIRST_SNAPSHOT_WAIT_MS later): rendering the first snapshot takes
+ * the page's main thread for 100–200 ms on a loaded machine, which would otherwise sit between the edge's
+ * signaling steps.
+ */
 export async function startPeer(options: StartPeerOptions): Promise<ConnectedNode> {
+  markJoin('page-start');
+  const wsScheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const signalingUrl = options.signalingUrl ?? `${wsScheme}//${location.host}/signal`;
+  const early = openEarlySocket(signalingUrl, browserPlatform().WebSocket);
   const [node, config] = await Promise.all([
     connectNode(options.cloud, options.secret, { tickMs: options.tickMs }),
     loadPageConfig(),
   ]);
+  markJoin('node-connected');
+  const registered = node.session.registerSandbox(Comlink.proxy(options.runner));
+  const linkedOrLate = new Promise<void>((resolve) => {
+    setTimeout(resolve, FIRST_SNAPSHOT_WAIT_MS);
+    holdEdgeWhenElected(
+      node,
+      {
+        signalingUrl,
+        iceServers: config.iceServers ?? [],
+        maxConnections: options.maxConnections ?? config.maxConnections ?? 24,
+        socketFactory: early.factory,
+        onFirstLink: resolve,
+      },
+      options.onElected ?? (() => undefined),
+    );
+  });
+  // A tab that is not elected (another tab of the profile holds the edge) does not keep the socket open.
+  setTimeout(early.discard, EARLY_SOCKET_KEEP_MS);
   options.onConnected?.(node);
+  await Promise.all([registered, linkedOrLate]);
   await node.session.subscribe(Comlink.proxy(options.onSnapshot));
-  await node.session.registerSandbox(Comlink.proxy(options.runner));
-
-  const wsScheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  holdEdgeWhenElected(
-    node,
-    {
-      signalingUrl: options.signalingUrl ?? `${wsScheme}//${location.host}/signal`,
-      iceServers: config.iceServers ?? [],
-      maxConnections: options.maxConnections ?? config.maxConnections ?? 24,
-    },
-    options.onElected ?? (() => undefined),
-  );
   return node;
 }

@@ -4,14 +4,17 @@
  * transferred ArrayBuffers (no copies, no comlink round trips on the data path). A received frame is usually a
  * view into the data channel message it came in (behind the chunk header, see net/fragmenter.ts): the page owns
  * that whole buffer, so it transfers it with the frame's offset and length instead of copying the frame out.
+ * The worker's join marks (net/join-marks.ts) travel to the page too, so the page's timeline holds every stage.
  */
 import type { PeerId } from '../core/ids.ts';
 import type { EdgeCommands, EdgeEvents, SignalingState } from '../net/types.ts';
+import { markJoin, onJoinMark } from '../net/join-marks.ts';
 
 type ToPage =
   | { k: 'send'; to: PeerId; frame: Uint8Array }
   | { k: 'connect'; to: PeerId }
-  | { k: 'disconnect'; to: PeerId };
+  | { k: 'disconnect'; to: PeerId }
+  | { k: 'mark'; stage: string; at: number };
 
 type ToWorker =
   | { k: 'up'; peer: PeerId }
@@ -50,6 +53,7 @@ export function portCommandsToEdge(port: MessagePort, edge: EdgeCommands): void 
     if (msg.k === 'send') edge.send(msg.to, msg.frame);
     else if (msg.k === 'connect') edge.connect(msg.to);
     else if (msg.k === 'disconnect') edge.disconnect(msg.to);
+    else if (msg.k === 'mark') markJoin(msg.stage, msg.at);
   };
   port.start();
 }
@@ -57,6 +61,7 @@ export function portCommandsToEdge(port: MessagePort, edge: EdgeCommands): void 
 /** Worker side: the edge as the node sees it, living in another thread. */
 export class RemoteEdge implements EdgeCommands {
   private readonly linked = new Set<PeerId>();
+  private readonly stopMarks: () => void;
 
   constructor(
     private readonly port: MessagePort,
@@ -74,6 +79,7 @@ export class RemoteEdge implements EdgeCommands {
       }
     };
     port.start();
+    this.stopMarks = onJoinMark((stage, at) => this.port.postMessage({ k: 'mark', stage, at } satisfies ToPage));
   }
 
   send(to: PeerId, frame: Uint8Array): boolean {
@@ -92,6 +98,7 @@ export class RemoteEdge implements EdgeCommands {
   }
 
   close(): void {
+    this.stopMarks();
     this.port.onmessage = null;
     this.port.close();
   }

@@ -1,6 +1,8 @@
 /**
  * The node's gossip layer, composed for the ProtocolHost: Cyclon peer sampling (view 20, shuffle 8) and network
  * size estimation by push-pull averaging over Cyclon's view, with epochs of about ten seconds (at least 20 cycles).
+ * Cyclon's first cycle runs as soon as the node's first link opens (a joining node's view fills a period
+ * sooner); the averaging keeps to the tick, as its epochs count cycles.
  */
 import type { PeerId } from '../core/ids.ts';
 import { Cyclon } from '../protocols/peer-sampling/cyclon.ts';
@@ -10,6 +12,9 @@ import { AGGREGATION_WIRE_VERSION, decodeAggregationMessage } from '../wire/aggr
 import type { ProtocolSlot } from './protocol-host.ts';
 import type { ViewEntry } from './api.ts';
 import type { View } from '../protocols/peer-sampling/view.ts';
+import type { Protocol } from '../core/protocol.ts';
+import type { CyclonMessage } from '../wire/peer-sampling.ts';
+import { markJoin } from '../net/join-marks.ts';
 
 export interface GossipSlots {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,12 +48,35 @@ export function createGossipSlots(self: PeerId, tickMs: number, localValues?: ()
   const size = new SizeEstimation({ view: cyclon, epochCycles: epochCyclesFor(tickMs), ...(localValues ? { localValues } : {}) });
   return {
     slots: [
-      { protocol: cyclon, version: PEER_SAMPLING_WIRE_VERSION, decode: decodeCyclonMessage },
+      { protocol: withJoinMarks(cyclon), version: PEER_SAMPLING_WIRE_VERSION, decode: decodeCyclonMessage, cycleOnFirstLink: true },
       { protocol: size, version: AGGREGATION_WIRE_VERSION, decode: decodeAggregationMessage },
     ],
     sampler: cyclon,
     view: () => cyclon.view(),
     estimatedSize: () => size.estimate(),
     averages: () => size.averages(),
+  };
+}
+
+/**
+ * Cyclon as the host drives it, plus join marks (net/join-marks.ts): the first gossip message and shuffle reply
+ * received, and the first time the view holds n peers. Behaviour is Cyclon's own.
+ */
+function withJoinMarks(cyclon: Cyclon): Protocol<CyclonMessage> {
+  const marked = <T>(effects: T): T => {
+    const size = cyclon.view().length;
+    for (let n = 1; n <= size; n++) markJoin(`view:${n}`);
+    return effects;
+  };
+  return {
+    name: cyclon.name,
+    onTick: (ctx) => marked(cyclon.onTick(ctx)),
+    onMessage: (ctx, from, msg) => {
+      markJoin('cyclon-received');
+      if (msg.t === 'shuffle-reply') markJoin('cyclon-reply');
+      return marked(cyclon.onMessage(ctx, from, msg));
+    },
+    onPeerDown: (ctx, peer) => marked(cyclon.onPeerDown(ctx, peer)),
+    onPeersDiscovered: (ctx, peers) => marked(cyclon.onPeersDiscovered(ctx, peers)),
   };
 }

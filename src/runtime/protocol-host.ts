@@ -2,6 +2,8 @@
  * Runs pure protocols at the edge of the real world: feeds them ticks and validated messages with a context
  * built from the runtime's clock and seeded rng, and turns their `send` effects into frames. A message to a peer
  * that has no link yet is held briefly while the link is opened (protocols address peers, not connections).
+ * A slot may ask for its first cycle as soon as the node's first link opens, instead of on the next tick (a
+ * joining node's first gossip exchange then does not wait up to a whole period).
  */
 import type { PeerId } from '../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../core/protocol.ts';
@@ -13,6 +15,8 @@ export interface ProtocolSlot<M> {
   readonly protocol: Protocol<M>;
   readonly version: number;
   readonly decode: (m: unknown) => Decoded<M>;
+  /** Run one extra cycle (onTick) when the node's first link opens. */
+  readonly cycleOnFirstLink?: boolean;
 }
 
 export interface ProtocolHostDeps {
@@ -38,6 +42,7 @@ const MAX_PENDING_FRAMES_PER_PEER = 32;
 export class ProtocolHost {
   private readonly slots = new Map<string, ProtocolSlot<unknown>>();
   private readonly pending = new Map<PeerId, Pending>();
+  private hadLink = false;
   rejected = 0;
 
   constructor(private readonly deps: ProtocolHostDeps) {}
@@ -82,9 +87,13 @@ export class ProtocolHost {
       if (slot.protocol.onPeersDiscovered) this.apply(slot, slot.protocol.onPeersDiscovered(this.ctx(), [peer]));
     }
     const waiting = this.pending.get(peer);
-    if (!waiting) return;
-    this.pending.delete(peer);
-    for (const frame of waiting.frames) this.deps.sendFrame(peer, frame);
+    if (waiting) {
+      this.pending.delete(peer);
+      for (const frame of waiting.frames) this.deps.sendFrame(peer, frame);
+    }
+    if (this.hadLink) return;
+    this.hadLink = true;
+    for (const slot of this.slots.values()) if (slot.cycleOnFirstLink) this.apply(slot, slot.protocol.onTick(this.ctx()));
   }
 
   /** The peer's link closed, or it could not be reached: every protocol forgets it. */

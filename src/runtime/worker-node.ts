@@ -14,6 +14,7 @@ import { NodeCore } from './node-core.ts';
 import { RemoteEdge } from './edge-port.ts';
 import { identityAuthority, type IdentityAuthority } from './authenticator.ts';
 import type { JobRequest, NodeSnapshot } from './api.ts';
+import { markJoin } from '../net/join-marks.ts';
 
 export function tabLockName(cloud: string, tabId: string): string {
   return `nephele-tab:${cloud}:${tabId}`;
@@ -47,6 +48,7 @@ export class WorkerNode {
       this.secret = secret ?? (await loadCloudSecret(this.cloud));
       if (secret) await saveCloudSecret(this.cloud, secret);
       const identity = await loadOrCreateIdentity();
+      markJoin('identity-ready');
       const tickMs = Number.isFinite(settings.tickMs) ? Math.min(60_000, Math.max(100, settings.tickMs)) : 1000;
       const core = new NodeCore({ identity, cloud: this.cloud, tickMs, runner: () => this.pickRunner() });
       core.start();

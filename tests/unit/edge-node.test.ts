@@ -38,7 +38,11 @@ async function server(clouds?: Record<string, { secret: string }>): Promise<Sign
   return s;
 }
 
-async function peer(wsUrl: string, cloud: string, secret: string | null = null, maxConnections = 8, connectTimeoutMs?: number): Promise<TestPeer> {
+/** Edges here dial only when a test says so, unless `dials` lets them dial their bootstrap peers. */
+async function peer(
+  wsUrl: string, cloud: string, secret: string | null = null, maxConnections = 8, connectTimeoutMs?: number,
+  dials: { bootstrapDials: number; maxConcurrentDials?: number } = { bootstrapDials: 0 },
+): Promise<TestPeer> {
   const identity = await generateIdentity();
   const p: TestPeer = { id: identity.peerId, up: new Set(), down: [], frames: [], bootstrap: [], log: [], state: 'closed', edge: null as unknown as NetworkEdge };
   const edge = new NetworkEdge({
@@ -62,6 +66,7 @@ async function peer(wsUrl: string, cloud: string, secret: string | null = null, 
     },
     authenticator: { peerId: identity.peerId, publicKey: identity.publicKey, cloud, ...identityAuthority(identity, () => secret) },
     ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    ...dials,
   });
   (p as { edge: NetworkEdge }).edge = edge;
   edges.push(edge);
@@ -112,6 +117,17 @@ describe('NetworkEdge over node-datachannel', () => {
     expect(a.edge.send('f'.repeat(40), new Uint8Array(1))).toBe(false);
     a.edge.disconnect(b.id);
     await until('b sees the link go down', () => !b.up.has(a.id));
+  });
+
+  it('a newcomer dials its bootstrap peers by itself, one at a time through its dial queue', async () => {
+    const s = await server();
+    const old = [await peer(s.wsUrl, 'boot'), await peer(s.wsUrl, 'boot'), await peer(s.wsUrl, 'boot')];
+    await until('old peers joined', () => old.every((p) => p.state === 'joined'));
+    const fresh = await peer(s.wsUrl, 'boot', null, 8, undefined, { bootstrapDials: 8, maxConcurrentDials: 1 });
+    await until('newcomer linked to all three', () => old.every((p) => fresh.up.has(p.id) && p.up.has(fresh.id)), 15_000, [fresh, ...old]);
+    expect(fresh.log.filter((l) => l.startsWith('link up:')).every((l) => l.includes('(dialed via'))).toBe(true);
+    // Only the newcomer dialed: the old peers have no links among themselves.
+    for (const p of old) expect([...p.up]).toEqual([fresh.id]);
   });
 
   it('a server that knows the secret refuses a wrong one with E_BAD_PROOF', async () => {

@@ -24,7 +24,7 @@ function pingProtocol(log: string[]): Protocol<{ kind: 'ping' | 'pong' }> {
   };
 }
 
-function setup(linked: Set<string>) {
+function setup(linked: Set<string>, cycleOnFirstLink = false) {
   let now = 0;
   const sent: { to: string; frame: Uint8Array }[] = [];
   const connects: string[] = [];
@@ -43,6 +43,7 @@ function setup(linked: Set<string>) {
   host.add({
     protocol: pingProtocol(events), version: 1,
     decode: (m) => (m && typeof m === 'object' && 'kind' in m ? accept(m as { kind: 'ping' | 'pong' }) : reject('E_BAD', 'no kind')),
+    cycleOnFirstLink,
   });
   return { host, sent, connects, events, advance: (ms: number) => (now += ms) };
 }
@@ -66,6 +67,20 @@ describe('ProtocolHost', () => {
     linked.add(B);
     t.host.peerUp(B);
     expect(t.sent.map((s) => s.to)).toEqual([B, B]);
+  });
+
+  it('runs one extra cycle of a slot that asks for it when the first link opens, and only then', () => {
+    const linked = new Set([B]);
+    const eager = setup(linked, true);
+    eager.host.peerUp(B);
+    expect(eager.sent.map((s) => s.to)).toEqual([B]);
+    eager.host.peerUp(B);
+    eager.host.peerDown(B);
+    eager.host.peerUp(B);
+    expect(eager.sent).toHaveLength(1);
+    const plain = setup(linked);
+    plain.host.peerUp(B);
+    expect(plain.sent).toHaveLength(0);
   });
 
   it('declares a peer down when no link opens in time', () => {
