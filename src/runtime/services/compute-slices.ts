@@ -11,8 +11,9 @@
  *    (released, or every member left) for SLICE_GONE_AFTER_MS is gone: its running jobs fail with E_SLICE_GONE
  *    instead of waiting for hosts forever (SliceLiveness).
  *
- * The cloud is asked every SLICE_POLL_MS (not every tick: each question is a command through the node); one
- * question per kind is in flight at a time, and the last answer stands.
+ * The cloud is asked on every tick (a host removed from a slice must stop its copies before it finishes them; a
+ * 1 s cadence let it finish second-long tasks); one question per kind is in flight at a time, and the last
+ * answer stands.
  */
 import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
@@ -27,8 +28,6 @@ export const ComputeSliceErrors = {
   SLICE_GONE: 'E_SLICE_GONE',
 } as const;
 
-/** How often the cloud is asked about this node's slice and the slices of running jobs. */
-export const SLICE_POLL_MS = 1_000;
 /**
  * How long a running job's slice must look unknown or empty, over at least two answers, before it is gone: a
  * directory answer can miss members for a moment (an entry aged out, gossip not yet in); a released slice stays
@@ -99,7 +98,6 @@ export class SliceWatch {
   /** The member list last handed to the scheduler, per slice. */
   private readonly known = new Map<string, ReadonlySet<PeerId>>();
   private readonly liveness = new SliceLiveness();
-  private lastPoll = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: Pick<ServiceDeps, 'command' | 'log' | 'now'>, private readonly hooks: SliceWatchHooks) {}
 
@@ -109,9 +107,6 @@ export class SliceWatch {
   }
 
   tick(): void {
-    const now = this.deps.now();
-    if (now - this.lastPoll < SLICE_POLL_MS) return;
-    this.lastPoll = now;
     if (!this.askingMembership) {
       this.askingMembership = true;
       void this.deps.command('cloud', 'membership', {}).then(
