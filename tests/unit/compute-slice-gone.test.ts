@@ -9,15 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NepheleError } from '../../src/core/errors.ts';
 import type { PeerId } from '../../src/core/ids.ts';
 import type { NodeCore } from '../../src/runtime/node-core.ts';
-import { runWasiTaskInNode } from '../../src/compute/node-sandbox.ts';
-import { cloudService } from '../../src/runtime/services/cloud-service.ts';
-import { computeService } from '../../src/runtime/services/compute-service.ts';
 import {
   SLICE_GONE_AFTER_MS, SliceLiveness, SliceWatch, sliceGoneError,
 } from '../../src/runtime/services/compute-slices.ts';
-import type { CloudSliceInfo, CloudSnapshot } from '../../src/runtime/services/cloud-types.ts';
-import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
-import { meshCloud, stopNetworks, waitFor, type CoreSetup } from './support/core-network.ts';
+import type { CloudSliceInfo } from '../../src/runtime/services/cloud-types.ts';
+import type { ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
+import { stopNetworks, waitFor } from './support/core-network.ts';
+import { cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
 
 describe('SliceLiveness', () => {
   it('declares a slice gone only after two or more empty answers spanning SLICE_GONE_AFTER_MS', () => {
@@ -115,20 +113,6 @@ const hello = new Uint8Array(readFileSync('public/examples/hello.wasm'));
 
 afterEach(stopNetworks);
 
-function cloud(size: number): Promise<NodeCore[]> {
-  const setups: CoreSetup[] = Array.from({ length: size }, (_, i) => ({
-    tickMs: 50,
-    runner: () => ({ run: runWasiTaskInNode }),
-    services: [
-      cloudService({ attributes: { cores: 2, memoryMB: 2048, cpuScore: 100 + i, storageMB: 500, site: 'lab' } }),
-      computeService({ limits: { maxConcurrentTasks: 2, cpuCapPercent: 100, paused: false } }),
-    ],
-  }));
-  return meshCloud(setups);
-}
-
-const compute = (core: NodeCore): ComputeSnapshot => core.snapshot().services.compute as ComputeSnapshot;
-const cloudOf = (core: NodeCore): CloudSnapshot => core.snapshot().services.cloud as CloudSnapshot;
 
 /** A 2-member slice whose members are paused, and a 3-task job on it that can only wait. */
 async function waitingJob(cores: NodeCore[]): Promise<{ slice: CloudSliceInfo; jobId: string }> {

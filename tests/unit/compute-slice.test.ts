@@ -6,13 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeCore } from '../../src/runtime/node-core.ts';
-import { runWasiTaskInNode } from '../../src/compute/node-sandbox.ts';
-import { cloudService } from '../../src/runtime/services/cloud-service.ts';
-import { computeService } from '../../src/runtime/services/compute-service.ts';
-import type { CloudSliceInfo, CloudSnapshot } from '../../src/runtime/services/cloud-types.ts';
-import type { ComputeSnapshot, ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
-import { meshCloud, stopNetworks, waitFor, type CoreSetup } from './support/core-network.ts';
+import type { CloudSliceInfo } from '../../src/runtime/services/cloud-types.ts';
+import type { ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
+import { stopNetworks, waitFor } from './support/core-network.ts';
+import { cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
 import { parseCliArgs } from '../../src/node/cli-args.ts';
 import { runCliCommand } from '../../src/node/cli-run.ts';
 import { rejection } from './support/test-data.ts';
@@ -21,21 +18,6 @@ const hello = new Uint8Array(readFileSync('public/examples/hello.wasm'));
 
 afterEach(stopNetworks);
 
-/** Peer i has cpuScore 100 + i: the last two are the best. */
-function cloud(size: number): Promise<NodeCore[]> {
-  const setups: CoreSetup[] = Array.from({ length: size }, (_, i) => ({
-    tickMs: 50,
-    runner: () => ({ run: runWasiTaskInNode }),
-    services: [
-      cloudService({ attributes: { cores: 2, memoryMB: 2048, cpuScore: 100 + i, storageMB: 500, site: 'lab' } }),
-      computeService({ limits: { maxConcurrentTasks: 2, cpuCapPercent: 100, paused: false } }),
-    ],
-  }));
-  return meshCloud(setups);
-}
-
-const compute = (core: NodeCore): ComputeSnapshot => core.snapshot().services.compute as ComputeSnapshot;
-const cloudOf = (core: NodeCore): CloudSnapshot => core.snapshot().services.cloud as CloudSnapshot;
 
 function job(tasks: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const list = Array.from({ length: tasks }, (_, i) => ({ args: ['task', String(i)], env: {}, stdin: '' }));
