@@ -15,45 +15,71 @@ export interface Rng {
   sample<T>(items: readonly T[], n: number): T[];
 }
 
-function splitmix32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
+/**
+ * The generator as a class whose four words of state live in the object itself: with closures, each draw walked
+ * from the Rng object to a function and two contexts, which at 10^5 simulated nodes were cache misses costing the
+ * simulator about a tenth of its time.
+ */
+class Sfc32Rng implements Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const splitmix = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = splitmix();
+    this.b = splitmix();
+    this.c = splitmix();
+    this.d = splitmix();
+    for (let i = 0; i < 12; i++) this.nextU32();
+  }
+
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  int(n: number): number {
+    return Math.floor((this.nextU32() / 4294967296) * n);
+  }
+
+  pick<T>(items: readonly T[]): T | undefined {
+    return items.length === 0 ? undefined : items[this.int(items.length)];
+  }
+
+  shuffled<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = out[i]!;
+      out[i] = out[j]!;
+      out[j] = tmp;
+    }
+    return out;
+  }
+
+  sample<T>(items: readonly T[], n: number): T[] {
+    return this.shuffled(items).slice(0, Math.max(0, n));
+  }
+
+  private nextU32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
 }
 
 export function createRng(seed: number): Rng {
-  const init = splitmix32(seed);
-  let a = init(), b = init(), c = init(), d = init();
-  const nextU32 = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) >>> 0;
-    return t;
-  };
-  for (let i = 0; i < 12; i++) nextU32();
-  const rng: Rng = {
-    next: () => nextU32() / 4294967296,
-    int: (n) => Math.floor((nextU32() / 4294967296) * n),
-    pick: (items) => (items.length === 0 ? undefined : items[rng.int(items.length)]),
-    shuffled: (items) => {
-      const out = items.slice();
-      for (let i = out.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        const tmp = out[i]!;
-        out[i] = out[j]!;
-        out[j] = tmp;
-      }
-      return out;
-    },
-    sample: (items, n) => rng.shuffled(items).slice(0, Math.max(0, n)),
-  };
-  return rng;
+  return new Sfc32Rng(seed);
 }

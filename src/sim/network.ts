@@ -9,7 +9,6 @@
 import type { PeerId } from '../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../core/protocol.ts';
 import { createRng, type Rng } from '../core/rng.ts';
-import { SeededRng } from './seeded-rng.ts';
 import { memoryTransport, type SimEnvelope, type Transport } from './transport.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -73,7 +72,7 @@ export class SimNetwork {
   addNode(factory: NodeFactory): SimNode {
     let id = randomPeerId(this.master);
     while (this.byId.has(id)) id = randomPeerId(this.master);
-    const rng = new SeededRng(this.master.int(0x1_0000_0000));
+    const rng = createRng(this.master.int(0x1_0000_0000));
     const node: SimNode = { id, index: this.all.length, rng, protocols: factory(id, rng), alive: true };
     this.all.push(node);
     this.byId.set(id, node);
