@@ -4,13 +4,14 @@
  * framing) to one other page (the single-channel rate) and to `receivers` other pages at once (the fan-out rate:
  * what a put with r replicas asks of the links, as every replica is a full copy). Rates are file bytes per second
  * delivered to every receiver, timed inside the pages on the epoch clock they share: from the sender's start
- * until the last receiver has all its bytes. The pages are the bench page (dist-bench/) with the code below
- * evaluated in them, so nothing of the app runs.
+ * until the last receiver has all its bytes. The pages are the bench page (dist-bench/, bench/page/transport-page.ts):
+ * only its raw channels are used, so nothing of the app runs.
  */
 import type { Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { launchChromium, newPeerContext, waitUntil } from '../tests/browser/harness.ts';
 import { median } from './transport-browser.ts';
+import { callBenchPage as call } from './transport-browser-throughput.ts';
 
 export interface FanOutFigures {
   /** message size → MB/s (median of the rounds) with one receiver */
@@ -24,93 +25,6 @@ export interface FanOutFigures {
 /** A fresh channel's first transfer is slower (bench/transport-browser-throughput.ts): warm every channel first. */
 const WARM_UP_BYTES = 8 * 1024 * 1024;
 
-interface Description { type: RTCSdpType; sdp: string }
-
-/** Installs `window.fanBench` in a page (evaluated there: self-contained, no imports). */
-function install(): void {
-  const HIGH_WATER = 4 * 1024 * 1024;
-  const clock = (): number => performance.timeOrigin + performance.now();
-  const pcs = new Map<string, RTCPeerConnection>();
-  const channels = new Map<string, RTCDataChannel>();
-  const state = { received: 0, target: Infinity, doneAt: null as number | null };
-  const gathered = async (pc: RTCPeerConnection): Promise<Description> => {
-    if (pc.iceGatheringState !== 'complete') {
-      await new Promise<void>((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
-    }
-    return { type: pc.localDescription!.type, sdp: pc.localDescription!.sdp };
-  };
-  const opened = (ch: RTCDataChannel): Promise<void> => (ch.readyState === 'open' ? Promise.resolve() : new Promise((r) => ch.addEventListener('open', () => r(), { once: true })));
-  (window as unknown as { fanBench: unknown }).fanBench = {
-    async offer(id: string): Promise<Description> {
-      const pc = new RTCPeerConnection({ iceServers: [] });
-      const ch = pc.createDataChannel('raw');
-      ch.binaryType = 'arraybuffer';
-      pcs.set(id, pc);
-      channels.set(id, ch);
-      await pc.setLocalDescription(await pc.createOffer());
-      return gathered(pc);
-    },
-    async answer(offer: Description): Promise<Description> {
-      const pc = new RTCPeerConnection({ iceServers: [] });
-      pc.ondatachannel = (e): void => {
-        e.channel.binaryType = 'arraybuffer';
-        e.channel.onmessage = (m: MessageEvent<ArrayBuffer>): void => {
-          state.received += m.data.byteLength;
-          if (state.received >= state.target && state.doneAt === null) state.doneAt = clock();
-        };
-      };
-      pcs.set('in', pc);
-      await pc.setRemoteDescription(offer);
-      await pc.setLocalDescription(await pc.createAnswer());
-      return gathered(pc);
-    },
-    async accept(id: string, answer: Description): Promise<void> {
-      await pcs.get(id)!.setRemoteDescription(answer);
-      await opened(channels.get(id)!);
-    },
-    reset(target: number): void {
-      Object.assign(state, { received: 0, target, doneAt: null });
-    },
-    doneAt(): number | null {
-      return state.doneAt;
-    },
-    /** Sends `total` bytes in `size`-byte messages to each of `ids` at once; resolves to when it started. */
-    async send(ids: string[], size: number, total: number): Promise<number> {
-      const startedAt = clock();
-      const payload = new Uint8Array(size).fill(1);
-      await Promise.all(ids.map(async (id) => {
-        const ch = channels.get(id)!;
-        ch.bufferedAmountLowThreshold = HIGH_WATER / 4;
-        for (let sent = 0; sent < total;) {
-          if (ch.bufferedAmount > HIGH_WATER) {
-            await new Promise<void>((r) => ch.addEventListener('bufferedamountlow', () => r(), { once: true }));
-            continue;
-          }
-          ch.send(payload);
-          sent += size;
-        }
-      }));
-      return startedAt;
-    },
-  };
-}
-
-type Api = {
-  offer(id: string): Promise<Description>;
-  answer(offer: Description): Promise<Description>;
-  accept(id: string, answer: Description): Promise<void>;
-  reset(target: number): void;
-  doneAt(): number | null;
-  send(ids: string[], size: number, total: number): Promise<number>;
-};
-
-function call<K extends keyof Api>(page: Page, method: K, ...args: Parameters<Api[K]>): Promise<Awaited<ReturnType<Api[K]>>> {
-  return page.evaluate(
-    ([m, a]) => (window as unknown as { fanBench: Record<string, (...x: unknown[]) => unknown> }).fanBench[m as string]!(...(a as unknown[])),
-    [method, args] as const,
-  ) as Promise<Awaited<ReturnType<Api[K]>>>;
-}
-
 /** Single-channel and fan-out rates (MB/s per receiver) from one sender to `receivers` pages. */
 export async function rawFanOut(receivers: number, sizes: readonly number[], total: number, rounds = 1): Promise<FanOutFigures> {
   const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
@@ -119,23 +33,21 @@ export async function rawFanOut(receivers: number, sizes: readonly number[], tot
     const pages = await Promise.all(Array.from({ length: receivers + 1 }, async () => {
       const page = await (await newPeerContext(browser)).newPage();
       await page.goto(`${server.url}/`);
-      // tsx keeps function names by wrapping inner functions in __name(fn, "name"); the page needs that helper.
-      await page.evaluate('globalThis.__name = (fn) => fn');
-      await page.evaluate(install);
+      await page.waitForFunction(() => 'transportBench' in window);
       return page;
     }));
     const [sender, ...targets] = pages as [Page, ...Page[]];
     const ids = targets.map((_, i) => `r${i}`);
     for (const [i, target] of targets.entries()) {
-      await call(sender, 'accept', ids[i]!, await call(target, 'answer', await call(sender, 'offer', ids[i]!)));
+      await call(sender, 'rawAccept', await call(target, 'rawAnswer', await call(sender, 'rawOffer', ids[i]!)), ids[i]!);
     }
     const run = async (to: string[], size: number, bytes: number): Promise<number> => {
       const receiving = targets.filter((_, i) => to.includes(ids[i]!));
       await Promise.all(receiving.map((p) => call(p, 'reset', bytes)));
-      const startedAt = await call(sender, 'send', to, size, bytes);
+      const startedAt = await call(sender, 'rawSend', size, bytes, to);
       let last = 0;
       await waitUntil(async () => {
-        const done = await Promise.all(receiving.map((p) => call(p, 'doneAt')));
+        const done = await Promise.all(receiving.map(async (p) => (await call(p, 'received')).rawDoneAt));
         if (done.some((d) => d === null)) return false;
         last = Math.max(...(done as number[]));
         return true;

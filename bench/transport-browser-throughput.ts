@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { launchChromium, newPeerContext, waitUntil } from '../tests/browser/harness.ts';
 import { median } from './transport-browser.ts';
+import type { TransportBenchApi } from './page/transport-page.ts';
 
 export interface ThroughputFigures {
   /** message size → MB/s, the median of the rounds */
@@ -25,36 +26,25 @@ export interface ThroughputFigures {
  */
 const WARM_UP_BYTES = 8 * 1024 * 1024;
 
-type Api = {
-  rawOffer(): Promise<RTCSessionDescriptionInit>;
-  rawAnswer(o: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit>;
-  rawAccept(a: RTCSessionDescriptionInit): Promise<void>;
-  rawSend(size: number, total: number): Promise<number>;
-  received(): { raw: number; edge: number; rawDoneAt: number | null; edgeDoneAt: number | null };
-  reset(expected?: number): void;
-  edgeStart(wsUrl: string): Promise<string>;
-  edgeState(): { joined: boolean; up: string[] };
-  edgeConnect(peer: string): void;
-  edgeSend(to: string, size: number, total: number): Promise<number>;
-};
-
-function call<K extends keyof Api>(page: Page, method: K, ...args: Parameters<Api[K]>): Promise<Awaited<ReturnType<Api[K]>>> {
+/** Calls `window.transportBench[method]` (bench/page/transport-page.ts) in a bench page. */
+export function callBenchPage<K extends keyof TransportBenchApi>(
+  page: Page, method: K, ...args: Parameters<TransportBenchApi[K]>
+): Promise<Awaited<ReturnType<TransportBenchApi[K]>>> {
   return page.evaluate(
     ([m, a]) => (window as unknown as { transportBench: Record<string, (...x: unknown[]) => unknown> }).transportBench[m as string]!(...(a as unknown[])),
     [method, args] as const,
-  ) as Promise<Awaited<ReturnType<Api[K]>>>;
+  ) as Promise<Awaited<ReturnType<TransportBenchApi[K]>>>;
 }
-
 /**
  * MB/s of one transfer, timed inside the pages (sender's start to the receiver's last byte, on the epoch clock
  * both pages share), so the harness's polling does not blur it.
  */
 async function timed(receiver: Page, kind: 'raw' | 'edge', total: number, start: () => Promise<number>): Promise<number> {
-  await call(receiver, 'reset', total);
+  await callBenchPage(receiver, 'reset', total);
   const startedAt = await start();
   let doneAt: number | null = null;
   await waitUntil(async () => {
-    const r = await call(receiver, 'received');
+    const r = await callBenchPage(receiver, 'received');
     doneAt = kind === 'raw' ? r.rawDoneAt : r.edgeDoneAt;
     return doneAt !== null;
   }, 180_000, `${kind} bytes received`);
@@ -71,16 +61,17 @@ export async function browserThroughput(sizes: readonly number[], total: number,
       await page.waitForFunction(() => 'transportBench' in window);
       return page;
     })) as [Page, Page];
-    await call(a, 'rawAccept', await call(b, 'rawAnswer', await call(a, 'rawOffer')));
-    const idA = await call(a, 'edgeStart', server.wsUrl);
-    const idB = await call(b, 'edgeStart', server.wsUrl);
-    await waitUntil(async () => (await call(a, 'edgeState')).joined && (await call(b, 'edgeState')).joined, 20_000, 'edges joined');
-    await call(a, 'edgeConnect', idB);
-    await waitUntil(async () => (await call(a, 'edgeState')).up.includes(idB) && (await call(b, 'edgeState')).up.includes(idA), 20_000, 'edge link up');
+    await callBenchPage(a, 'rawAccept', await callBenchPage(b, 'rawAnswer', await callBenchPage(a, 'rawOffer')));
+    const idA = await callBenchPage(a, 'edgeStart', server.wsUrl);
+    const idB = await callBenchPage(b, 'edgeStart', server.wsUrl);
+    const state = (page: Page) => callBenchPage(page, 'edgeState');
+    await waitUntil(async () => (await state(a)).joined && (await state(b)).joined, 20_000, 'edges joined');
+    await callBenchPage(a, 'edgeConnect', idB);
+    await waitUntil(async () => (await state(a)).up.includes(idB) && (await state(b)).up.includes(idA), 20_000, 'edge link up');
     const raw = new Map<number, number[]>();
     const edge = new Map<number, number[]>();
     const run = (kind: 'raw' | 'edge', size: number, bytes: number): Promise<number> => timed(b, kind, bytes, () => (
-      kind === 'raw' ? call(a, 'rawSend', size, bytes) : call(a, 'edgeSend', idB, size, bytes)
+      kind === 'raw' ? callBenchPage(a, 'rawSend', size, bytes) : callBenchPage(a, 'edgeSend', idB, size, bytes)
     ));
     await run('raw', sizes[0]!, Math.min(total, WARM_UP_BYTES));
     await run('edge', sizes[0]!, Math.min(total, WARM_UP_BYTES));

@@ -1,7 +1,8 @@
 /**
- * Bench page (not part of the app): exposes, on `window.transportBench`, a raw RTCDataChannel pair set up by the
- * harness (SDP passed by hand, no framing) and a NetworkEdge (the app's own transport: signaling, handshake,
- * frames, fragmentation, backpressure) so both can move the same bytes between two browser contexts.
+ * Bench page (not part of the app): exposes, on `window.transportBench`, raw RTCDataChannels set up by the
+ * harness (SDP passed by hand, no framing; one, or several for a one-to-many fan-out) and a NetworkEdge (the
+ * app's own transport: signaling, handshake, frames, fragmentation, backpressure) so both can move the same
+ * bytes between browser contexts.
  */
 import { NetworkEdge } from '../../src/net/edge.ts';
 import { browserPlatform } from '../../src/net/platform-browser.ts';
@@ -9,8 +10,11 @@ import { generateIdentity } from '../../src/identity/identity.ts';
 import { identityAuthority } from '../../src/runtime/authenticator.ts';
 
 const HIGH_WATER = 4 * 1024 * 1024;
-let pc: RTCPeerConnection | null = null;
-let rawChannel: RTCDataChannel | null = null;
+/** Raw connections and channels this page opened, by the name the harness gave each (one per receiving page). */
+const rawConnections = new Map<string, RTCPeerConnection>();
+const rawChannels = new Map<string, RTCDataChannel>();
+/** Connections this page answered (it receives on them; held here so they stay open). */
+const answered: RTCPeerConnection[] = [];
 let rawReceived = 0;
 let edge: NetworkEdge | null = null;
 let edgeReceived = 0;
@@ -39,38 +43,48 @@ function receiveRaw(channel: RTCDataChannel): void {
 }
 
 const api = {
-  async rawOffer(): Promise<RTCSessionDescriptionInit> {
-    pc = new RTCPeerConnection({ iceServers: [] });
-    rawChannel = pc.createDataChannel('raw');
-    rawChannel.binaryType = 'arraybuffer';
+  /** Opens a raw channel named `id` (one per receiving page) and returns its offer. */
+  async rawOffer(id = 'raw'): Promise<RTCSessionDescriptionInit> {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const channel = pc.createDataChannel('raw');
+    channel.binaryType = 'arraybuffer';
+    rawConnections.set(id, pc);
+    rawChannels.set(id, channel);
     await pc.setLocalDescription(await pc.createOffer());
     return gathered(pc);
   },
   async rawAnswer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
-    pc = new RTCPeerConnection({ iceServers: [] });
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    answered.push(pc);
     pc.ondatachannel = (e) => receiveRaw(e.channel);
     await pc.setRemoteDescription(offer);
     await pc.setLocalDescription(await pc.createAnswer());
     return gathered(pc);
   },
-  async rawAccept(answer: RTCSessionDescriptionInit): Promise<void> {
-    await pc!.setRemoteDescription(answer);
-    if (rawChannel!.readyState !== 'open') await new Promise<void>((r) => rawChannel!.addEventListener('open', () => r()));
+  async rawAccept(answer: RTCSessionDescriptionInit, id = 'raw'): Promise<void> {
+    await rawConnections.get(id)!.setRemoteDescription(answer);
+    const channel = rawChannels.get(id)!;
+    if (channel.readyState !== 'open') await new Promise<void>((r) => channel.addEventListener('open', () => r(), { once: true }));
   },
-  /** Sends `total` bytes in `size`-byte messages with bufferedAmount backpressure; returns when it started. */
-  async rawSend(size: number, total: number): Promise<number> {
+  /**
+   * Sends `total` bytes in `size`-byte messages over each of the raw channels `ids` at once, with bufferedAmount
+   * backpressure; returns when it started.
+   */
+  async rawSend(size: number, total: number, ids: readonly string[] = ['raw']): Promise<number> {
     const startedAt = clock();
-    const channel = rawChannel!;
-    channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
     const payload = new Uint8Array(size).fill(1);
-    for (let sent = 0; sent < total; ) {
-      if (channel.bufferedAmount > HIGH_WATER) {
-        await new Promise<void>((r) => channel.addEventListener('bufferedamountlow', () => r(), { once: true }));
-        continue;
+    await Promise.all(ids.map(async (id) => {
+      const channel = rawChannels.get(id)!;
+      channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
+      for (let sent = 0; sent < total; ) {
+        if (channel.bufferedAmount > HIGH_WATER) {
+          await new Promise<void>((r) => channel.addEventListener('bufferedamountlow', () => r(), { once: true }));
+          continue;
+        }
+        channel.send(payload);
+        sent += size;
       }
-      channel.send(payload);
-      sent += size;
-    }
+    }));
     return startedAt;
   },
   received(): { raw: number; edge: number; rawDoneAt: number | null; edgeDoneAt: number | null } {
