@@ -15,7 +15,7 @@ import {
 import type { CloudSliceInfo } from '../../src/runtime/services/cloud-types.ts';
 import type { ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
 import { stopNetworks, waitFor } from './support/core-network.ts';
-import { cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
+import { allocateFastest, cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
 
 describe('SliceLiveness', () => {
   it('declares a slice gone only after two or more empty answers spanning SLICE_GONE_AFTER_MS', () => {
@@ -117,10 +117,7 @@ afterEach(stopNetworks);
 /** A 2-member slice whose members are paused, and a 3-task job on it that can only wait. */
 async function waitingJob(cores: NodeCore[]): Promise<{ slice: CloudSliceInfo; jobId: string }> {
   const owner = cores[0]!;
-  await waitFor(() => cloudOf(owner).knownPeers === cores.length - 1, 15_000, 'directory filled');
-  const slice = (await owner.command('cloud', 'runInstances', {
-    slice: 'doomed', query: { kind: 'top-count', n: 2, attribute: 'cpuScore' },
-  })) as CloudSliceInfo;
+  const slice = await allocateFastest(cores, 'doomed', 2);
   const members = cores.filter((c) => slice.members.includes(c.peerId));
   for (const c of members) await c.command('compute', 'setLimits', { maxConcurrent: 2, cpuCapPercent: 100, paused: true });
   const tasks = Array.from({ length: 3 }, (_, i) => ({ args: ['t', String(i)], env: {}, stdin: '' }));

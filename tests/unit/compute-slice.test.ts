@@ -6,10 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloudSliceInfo } from '../../src/runtime/services/cloud-types.ts';
 import type { ComputeTaskResult } from '../../src/runtime/services/compute-types.ts';
 import { stopNetworks, waitFor } from './support/core-network.ts';
-import { cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
+import { allocateFastest, cloudOf, compute, sliceComputeCloud as cloud } from './support/slice-compute-cloud.ts';
 import { parseCliArgs } from '../../src/node/cli-args.ts';
 import { runCliCommand } from '../../src/node/cli-run.ts';
 import { rejection } from './support/test-data.ts';
@@ -29,10 +28,7 @@ describe('compute jobs on an allocated slice', () => {
     let known: { members: string[] } | null = null;
     const cores = await cloud(5);
     const owner = cores[0]!;
-    await waitFor(() => cloudOf(owner).knownPeers === 4, 15_000, 'directory filled');
-    const slice = (await owner.command('cloud', 'runInstances', {
-      slice: 'work', query: { kind: 'top-count', n: 2, attribute: 'cpuScore' },
-    })) as CloudSliceInfo;
+    const slice = await allocateFastest(cores, 'work', 2);
     const members = [...slice.members].sort();
     expect(members).toEqual([cores[3]!.peerId, cores[4]!.peerId].sort());
     const memberCores = cores.filter((c) => members.includes(c.peerId));
@@ -81,10 +77,7 @@ describe('compute jobs on an allocated slice', () => {
   it('re-runs the tasks of a member that leaves the slice on the members that remain', async () => {
     const cores = await cloud(5);
     const owner = cores[0]!;
-    await waitFor(() => cloudOf(owner).knownPeers === 4, 15_000, 'directory filled');
-    const slice = (await owner.command('cloud', 'runInstances', {
-      slice: 'work', query: { kind: 'top-count', n: 3, attribute: 'cpuScore' },
-    })) as CloudSliceInfo;
+    const slice = await allocateFastest(cores, 'work', 3);
     const memberCores = cores.filter((c) => slice.members.includes(c.peerId));
     await waitFor(() => memberCores.every((c) => cloudOf(c).membership?.slice === 'work'), 10_000, 'members know their slice');
     for (const c of memberCores) await c.command('compute', 'setLimits', { maxConcurrent: 1, cpuCapPercent: 100, paused: false });
@@ -117,10 +110,7 @@ describe('compute jobs on an allocated slice', () => {
     const cores = await cloud(4);
     const owner = cores[0]!;
     const cli = cores[1]!; // cpuScore 101: never among the 2 best
-    await waitFor(() => cloudOf(owner).knownPeers === 3, 15_000, 'directory filled');
-    const slice = (await owner.command('cloud', 'runInstances', {
-      slice: 'cli-pair', query: { kind: 'top-count', n: 2, attribute: 'cpuScore' },
-    })) as CloudSliceInfo;
+    const slice = await allocateFastest(cores, 'cli-pair', 2);
     const parsed = parseCliArgs(['submit', 'public/examples/hello.wasm', '--tasks', '3', '--args', 'cli {i}', '--slice', 'cli-pair', '--wait']);
     if (!parsed.ok) throw new Error(parsed.reason);
     const io = { print: () => undefined, signal: new AbortController().signal };
@@ -142,10 +132,7 @@ describe('compute jobs on an allocated slice', () => {
     const cores = await cloud(3);
     const owner = cores[0]!;
     expect(await owner.command('cloud', 'membership', {})).toBeNull();
-    await waitFor(() => cloudOf(owner).knownPeers === 2, 15_000, 'directory filled');
-    const slice = (await owner.command('cloud', 'runInstances', {
-      slice: 'one', query: { kind: 'top-count', n: 1, attribute: 'cpuScore' },
-    })) as CloudSliceInfo;
+    const slice = await allocateFastest(cores, 'one', 1);
     const member = cores.find((c) => c.peerId === slice.members[0])!;
     await waitFor(() => cloudOf(member).membership !== null, 10_000, 'member knows');
     expect(await member.command('cloud', 'membership', {})).toEqual({ slice: 'one', owner: owner.peerId, members: [member.peerId] });
