@@ -76,12 +76,14 @@ export class NetworkEdge implements EdgeCommands {
   private isolationTimer: ReturnType<typeof setTimeout> | null = null;
   private discoverDelayMs = ISOLATED_DISCOVER_MS;
   private readonly queue: DialQueue;
+  private readonly maxDials: number;
   private pumpQueued = false;
 
   constructor(private readonly opts: NetworkEdgeOptions) {
     this.auth = opts.authenticator;
     this.events = opts.events;
     this.queue = new DialQueue(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    this.maxDials = opts.maxConcurrentDials ?? MAX_CONCURRENT_DIALS;
     this.signaling = new SignalingClient(opts.signalingUrl, opts.platform.WebSocket, this.auth, {
       state: (state) => {
         if (state === 'joined') this.watchIsolation();
@@ -136,7 +138,7 @@ export class NetworkEdge implements EdgeCommands {
 
   connect(to: PeerId): void {
     if (!this.running || to === this.auth.peerId || this.links.has(to)) return;
-    if (this.dialsUnderWay() >= (this.opts.maxConcurrentDials ?? MAX_CONCURRENT_DIALS)) {
+    if (this.dialsUnderWay() >= this.maxDials) {
       this.queue.add(to);
       return;
     }
@@ -165,8 +167,7 @@ export class NetworkEdge implements EdgeCommands {
     this.pumpQueued = true;
     queueMicrotask(() => {
       this.pumpQueued = false;
-      const max = this.opts.maxConcurrentDials ?? MAX_CONCURRENT_DIALS;
-      while (this.running && this.dialsUnderWay() < max) {
+      while (this.running && this.dialsUnderWay() < this.maxDials) {
         const next = this.queue.next((peer, waitedMs) => this.events.onPeerDown(peer, `E_CONNECT_TIMEOUT: no dial slot for ${shortId(peer)} within ${(waitedMs / 1000).toFixed(1)} s`));
         if (next === null) return;
         this.connect(next);
