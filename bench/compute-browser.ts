@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { connectedPeers, launchChromium, openPeer, pageDiagnosis, viewPeers, waitUntil, type PeerTab } from '../tests/browser/harness.ts';
 import { submitComputeJob } from '../tests/browser/compute-page.ts';
+import { startProfiling } from './compute-profile.ts';
 
 export interface BrowserJob {
   readonly module: string;
@@ -19,7 +20,8 @@ export interface BrowserJob {
 
 /**
  * CPU ticks (utime + stime, /proc) of every Chromium thread, summed by process type and thread name — printed for
- * the timed dispatch job when NEPHELE_BENCH_CPU=1, to see where a task's CPU goes (Linux only).
+ * the timed dispatch job when NEPHELE_BENCH_CPU=1, to see where a task's CPU goes (Linux only);
+ * NEPHELE_BENCH_PROFILE=1 adds JavaScript profiles of that job (compute-profile.ts).
  */
 function chromiumCpuTicks(): Map<string, number> {
   const out = new Map<string, number>();
@@ -53,7 +55,7 @@ function printCpu(before: Map<string, number>, after: Map<string, number>, tasks
 }
 
 /** Seconds from the submit click until every task of the job is accepted. */
-async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: number, cpu = false): Promise<number> {
+async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: number, cpu = false, browser: Browser | null = null): Promise<number> {
   const page = tabs[0]!.page;
   await page.getByTestId('compute-module-select').selectOption(job.module);
   await page.getByTestId('compute-task-count').fill(String(job.count));
@@ -68,6 +70,7 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
     console.log('compute bench: idle for 5 s before the job (per "task" = per 1/80 s):');
     printCpu(idle, chromiumCpuTicks(), 400);
   }
+  const profiling = browser && process.env['NEPHELE_BENCH_PROFILE'] === '1' ? await startProfiling(browser, tabs) : null;
   const cpuBefore = cpu ? chromiumCpuTicks() : null;
   const t0 = performance.now();
   const entry = await submitComputeJob(page, 30_000, 'bench job published');
@@ -87,6 +90,7 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
   const seconds = (performance.now() - t0) / 1000;
   console.log(`compute bench: ${job.count} × ${job.module} ${job.template} in ${seconds.toFixed(2)} s`);
   if (cpuBefore) printCpu(cpuBefore, chromiumCpuTicks(), job.count);
+  await profiling?.stop(job.count);
   const state = await entry.getAttribute('data-state');
   const progress = (await entry.getByTestId('compute-progress').textContent()) ?? '';
   if (state !== 'done' || progress !== `${job.count}/${job.count}`) throw new Error(`E_BENCH_COMPUTE: job ended ${state} at ${progress}`);
@@ -143,6 +147,7 @@ export async function browserComputeFigures(opts: {
     await runJob(tabs, { module: 'exit.wasm', count: opts.dispatchHosts * 4, template: '0', timeLimitSeconds: 10 }, 60_000);
     const seconds = await runJob(
       tabs, { module: 'exit.wasm', count: opts.dispatchTasks, template: '0', timeLimitSeconds: 10 }, 600_000, process.env['NEPHELE_BENCH_CPU'] === '1',
+      browser,
     );
     const dispatch = { hosts: opts.dispatchHosts, tasks: opts.dispatchTasks, seconds };
     for (const t of tabs) await t.context.close();

@@ -2,11 +2,13 @@
  * Runs a WASI task on a Node peer in a `worker_threads` Worker (node-wasi-worker.ts), killed when the task
  * passes its wall-clock limit or is cancelled by run id (worker-task-host.ts). `runWasiTaskInNode` gives every
  * task a fresh thread; `runWasiTaskInNodeReusing` lets tasks with the same `reuseKey` (one job of one submitter)
- * reuse a thread that answered the previous task of that job, which saves the thread's start-up (~0.3 s). The
+ * reuse a thread that answered the previous task of that job, which saves the thread's start-up (~0.3 s);
+ * `runWasiBatchInNode` runs a spec's `batch` (the copies a host got for one slot) one after another in the job's
+ * kept thread, each under its own limits, as the browser runner does. The
  * guest's linear memory is capped by rewriting the module (wasi-run.ts); the worker's JS heap, which holds the in-memory file system and captured output, is capped with
  * resourceLimits.
  */
-import { failedResult, WasiErrors, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
+import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME, type SandboxRequest } from './sandbox-messages.ts';
 import { startNodeWorker, type NodeWorker } from './node-worker-thread.ts';
 import { superviseWorkerTask } from './worker-task-host.ts';
@@ -77,4 +79,25 @@ export async function runWasiTaskInNodeReusing(
   });
   if (reused) worker.post(request);
   return result;
+}
+
+/**
+ * The Node peer's runner, like the browser's: a task runs in its job's kept thread (by reuseKey; a fresh one
+ * without), then the copies of its `batch` one by one in the same way. A copy killed at its limit or cancelled
+ * takes its thread with it and the next copy starts a fresh one. The batch's results come back in `batch`, in
+ * order. (With a fresh thread per copy, ~0.3 s each, copies would never prove short enough to be batched.)
+ */
+export async function runWasiBatchInNode(spec: WasiTaskSpec, wasm: Uint8Array, name: string = DEFAULT_PROGRAM_NAME): Promise<WasiTaskResult> {
+  const { batch, ...first } = spec;
+  if (batch === undefined) return runWasiTaskInNodeReusing(first, wasm, name);
+  if (batch.length > WasiLimits.MAX_BATCH_TASKS) {
+    return failedResult(WasiErrors.BAD_SPEC, `a batch of ${batch.length} tasks, over ${WasiLimits.MAX_BATCH_TASKS}`);
+  }
+  const result = await runWasiTaskInNodeReusing(first, wasm, name);
+  const rest: WasiTaskResult[] = [];
+  for (const next of batch) {
+    const { batch: _nested, ...one } = next;
+    rest.push(await runWasiTaskInNodeReusing(one, wasm, name));
+  }
+  return { ...result, batch: rest };
 }

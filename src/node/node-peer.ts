@@ -5,7 +5,7 @@
 import type { Identity } from '../identity/identity.ts';
 import { NetworkEdge } from '../net/edge.ts';
 import { nodePlatform } from '../net/platform-node.ts';
-import { runWasiTaskInNode } from '../compute/node-sandbox.ts';
+import { runWasiBatchInNode } from '../compute/node-sandbox.ts';
 import { cancelSandboxRun } from '../compute/sandbox-cancel.ts';
 import { runX86TaskInNode } from '../compute/node-x86-sandbox.ts';
 import type { SandboxRunner } from '../runtime/job-service.ts';
@@ -30,7 +30,7 @@ export interface NodePeer {
 
 export function startNodePeer(options: NodePeerOptions): NodePeer {
   const { identity } = options;
-  const runner: SandboxRunner = { run: runWasiTaskInNode, runX86: runX86TaskInNode, kinds: () => ['wasi', 'x86'], cancel: cancelSandboxRun };
+  const runner: SandboxRunner = { run: runWasiBatchInNode, runX86: runX86TaskInNode, kinds: () => ['wasi', 'x86'], cancel: cancelSandboxRun };
   const core = new NodeCore({
     identity,
     cloud: options.cloud,

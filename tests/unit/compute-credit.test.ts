@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CREDIT_VALUE, CreditLedger, partnerValueName } from '../../src/runtime/services/compute-credit.ts';
-import { CREDIT_PROTOCOL, decodeCreditNotice, encodeCreditNotice, type CreditNotice } from '../../src/runtime/services/compute-credit-wire.ts';
+import {
+  CREDIT_PROTOCOL, CREDIT_WIRE_VERSION, decodeCreditNotices, encodeCreditNotices, MAX_CREDIT_TASKS, type CreditNotice,
+} from '../../src/runtime/services/compute-credit-wire.ts';
 import { CoalescedWriter } from '../../src/runtime/services/compute-credit-store.ts';
 import type { CreditState } from '../../src/runtime/services/compute-credit.ts';
 import { decodeFrame } from '../../src/wire/frame.ts';
@@ -14,7 +16,8 @@ import { decodeEnvelope } from '../../src/wire/envelope.ts';
 const SUBMITTER = 'a'.repeat(40);
 const OTHER = 'b'.repeat(40);
 const JOB = '0123456789abcdef';
-const notice = (task: number, durationMs: number): CreditNotice => ({ v: 1, t: 'credit', jobId: JOB, task, durationMs });
+const notice = (task: number, durationMs: number): CreditNotice => ({ v: CREDIT_WIRE_VERSION, t: 'credit', jobId: JOB, task, durationMs });
+const message = (...tasks: [number, number][]) => ({ v: CREDIT_WIRE_VERSION, t: 'credit', jobId: JOB, tasks: tasks.map(([task, durationMs]) => ({ task, durationMs })) });
 
 describe('credit ledger', () => {
   it('credits a reported task once, only from its submitter', () => {
@@ -73,27 +76,34 @@ describe('credit ledger', () => {
 });
 
 describe('credit notices on the wire', () => {
-  it('round-trips through a frame and envelope', () => {
-    const frame = decodeFrame(encodeCreditNotice(JOB, 7, 1234.6));
+  it('round-trips the tasks of one job through one frame and envelope', () => {
+    const frame = decodeFrame(encodeCreditNotices(JOB, [{ task: 7, durationMs: 1234.6 }, { task: 9, durationMs: 3 }]));
     expect(frame.ok).toBe(true);
     if (!frame.ok) return;
     const env = decodeEnvelope(frame.value.header);
     expect(env.ok).toBe(true);
     if (!env.ok) return;
     expect(env.value.p).toBe(CREDIT_PROTOCOL);
-    const decoded = decodeCreditNotice(env.value.v, env.value.m, frame.value.body);
-    expect(decoded).toEqual({ ok: true, value: notice(7, 1235) });
+    const decoded = decodeCreditNotices(env.value.v, env.value.m, frame.value.body);
+    expect(decoded).toEqual({ ok: true, value: [notice(7, 1235), notice(9, 3)] });
   });
 
   it('rejects malformed notices with named codes', () => {
     const empty = new Uint8Array(0);
-    expect(decodeCreditNotice(2, notice(0, 1), empty)).toMatchObject({ ok: false, code: 'E_CREDIT_VERSION' });
-    expect(decodeCreditNotice(1, notice(0, 1), new Uint8Array(3))).toMatchObject({ ok: false, code: 'E_CREDIT_BAD_BODY' });
-    expect(decodeCreditNotice(1, { ...notice(0, 1), jobId: 'x' }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
-    expect(decodeCreditNotice(1, { ...notice(0, 1), durationMs: -1 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
-    expect(decodeCreditNotice(1, { ...notice(0, 1), durationMs: 1e12 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
-    expect(decodeCreditNotice(1, { ...notice(0, 1), extra: 1 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
-    expect(decodeCreditNotice(1, null, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    const ok = message([0, 1]);
+    expect(decodeCreditNotices(CREDIT_WIRE_VERSION, ok, empty).ok).toBe(true);
+    expect(decodeCreditNotices(1, { v: 1, t: 'credit', jobId: JOB, task: 0, durationMs: 1 }, empty)).toMatchObject({ ok: false, code: 'E_CREDIT_VERSION' });
+    expect(decodeCreditNotices(CREDIT_WIRE_VERSION, ok, new Uint8Array(3))).toMatchObject({ ok: false, code: 'E_CREDIT_BAD_BODY' });
+    const bad = (m: unknown) => decodeCreditNotices(CREDIT_WIRE_VERSION, m, empty);
+    expect(bad({ ...ok, jobId: 'x' })).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad(message([0, -1]))).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad(message([0, 1e12]))).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad({ ...ok, extra: 1 })).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad(message())).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad(message([3, 1], [3, 2]))).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    const tooMany = Array.from({ length: MAX_CREDIT_TASKS + 1 }, (_, i): [number, number] => [i, 1]);
+    expect(bad(message(...tooMany))).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
+    expect(bad(null)).toMatchObject({ ok: false, code: 'E_CREDIT_MALFORMED' });
   });
 });
 

@@ -11,7 +11,7 @@ const link = (i: number): string => `nephele://${sha(i + 1000)}#k=${'A'.repeat(4
 
 function announce(image: Record<string, unknown>): unknown {
   return {
-    v: 1, t: 'announce', jobId: '0123456789abcdef', submitter: 'a'.repeat(40), round: 0, hops: 2,
+    v: 2, t: 'announce', jobId: '0123456789abcdef', submitter: 'a'.repeat(40), round: 0, hops: 2,
     image, requirements: {}, timeLimitMs: 1000, taskCount: 1,
   };
 }

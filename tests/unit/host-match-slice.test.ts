@@ -44,10 +44,10 @@ describe('host-match with slice membership', () => {
     expect(parseJobSpec({ image: IMAGE, timeLimitMs: 1000, tasks: [{ args: [], env: {}, stdin: '' }], slice: '../x' })).toMatchObject({ ok: false, code: 'E_BAD_JOB', path: 'slice' });
     expect(spec(1, 'work').slice).toBe('work');
     expect(spec(1).slice).toBeUndefined();
-    const announce = { v: 1, t: 'announce', jobId: '0'.repeat(16), submitter: id(1), round: 0, hops: 2, image: IMAGE, requirements: {}, timeLimitMs: 1000, taskCount: 1 };
+    const announce = { v: 2, t: 'announce', jobId: '0'.repeat(16), submitter: id(1), round: 0, hops: 2, image: IMAGE, requirements: {}, timeLimitMs: 1000, taskCount: 1 };
     expect(decodeSchedulerMessage({ ...announce, slice: 'work' })).toMatchObject({ ok: true, value: { slice: 'work' } });
     expect(decodeSchedulerMessage({ ...announce, slice: '' })).toMatchObject({ ok: false, code: 'E_BAD_SLICE' });
-    const pull = { v: 1, t: 'pull', jobId: '0'.repeat(16), slots: 1, caps: { ...CAPS, kinds: ['wasi'] } };
+    const pull = { v: 2, t: 'pull', jobId: '0'.repeat(16), slots: 1, caps: { ...CAPS, kinds: ['wasi'] } };
     expect(decodeSchedulerMessage({ ...pull, caps: { ...pull.caps, slice: null } }).ok).toBe(true);
     expect(decodeSchedulerMessage({ ...pull, caps: { ...pull.caps, slice: 'a b' } })).toMatchObject({ ok: false, code: 'E_BAD_SLICE' });
   });
@@ -67,7 +67,7 @@ describe('the limits the portal form repeats', () => {
 
 describe('the host side and a slice', () => {
   const announce = (slice?: string): AnnounceMessage => ({
-    v: 1, t: 'announce', jobId: '1'.repeat(16), submitter: id(1), round: 0, hops: 0, image: IMAGE, requirements: {},
+    v: 2, t: 'announce', jobId: '1'.repeat(16), submitter: id(1), round: 0, hops: 0, image: IMAGE, requirements: {},
     timeLimitMs: 1000, taskCount: 4, ...(slice ? { slice } : {}),
   });
   const options = { pullRetryMs: 100, pullTimeoutMs: 1000 };
@@ -87,7 +87,7 @@ describe('the host side and a slice', () => {
     const host = new HostSide({ ...CAPS, slice: 'work' }, limits, options);
     host.onAnnounce(0, id(3), announce('work'));
     const lease = (n: number): LeaseMessage => ({
-      v: 1, t: 'lease', jobId: '1'.repeat(16), lease: n, task: n, spec: { args: [], env: {}, stdin: '' }, image: IMAGE,
+      v: 2, t: 'lease', jobId: '1'.repeat(16), lease: n, task: n, spec: { args: [], env: {}, stdin: '' }, image: IMAGE,
       timeLimitMs: 1000, outputLimits: { stdoutBytes: 100, stderrBytes: 100 },
     });
     host.onLease(0, id(1), lease(0));
@@ -99,8 +99,8 @@ describe('the host side and a slice', () => {
     host.setCapabilities({ ...CAPS, slice: null });
     const out = host.pullDue(20);
     expect(out.map((o) => o.msg)).toEqual([
-      { v: 1, t: 'release', jobId: '1'.repeat(16), lease: 0, code: 'E_LEFT_SLICE' },
-      { v: 1, t: 'release', jobId: '1'.repeat(16), lease: 1, code: 'E_LEFT_SLICE' },
+      { v: 2, t: 'release', jobId: '1'.repeat(16), lease: 0, code: 'E_LEFT_SLICE' },
+      { v: 2, t: 'release', jobId: '1'.repeat(16), lease: 1, code: 'E_LEFT_SLICE' },
     ]);
     expect(host.runningTasks()).toEqual([]);
     expect(host.subscribedJobs()).toEqual([]);
@@ -119,8 +119,8 @@ describe('the submitter and a slice', () => {
     const book = new SubmitterBook({ leaseGraceMs: 100, maxLeaseLosses: 4 });
     book.setSliceMembers('work', [id(3), id(4)]);
     book.add(JOB, spec(4, 'work'), 0);
-    expect(book.onPull(0, id(5), JOB, 2, CAPS)).toEqual([{ to: id(5), msg: { v: 1, t: 'no-work', jobId: JOB, final: true } }]);
-    expect(book.onPull(0, id(5), JOB, 2, member)).toEqual([{ to: id(5), msg: { v: 1, t: 'no-work', jobId: JOB, final: true } }]);
+    expect(book.onPull(0, id(5), JOB, 2, CAPS)).toEqual([{ to: id(5), msg: { v: 2, t: 'no-work', jobId: JOB, final: true } }]);
+    expect(book.onPull(0, id(5), JOB, 2, member)).toEqual([{ to: id(5), msg: { v: 2, t: 'no-work', jobId: JOB, final: true } }]);
     expect(leases(book.onPull(0, id(3), JOB, 2, member))).toHaveLength(2);
     expect(book.activeSlices()).toEqual(['work']);
   });
@@ -131,7 +131,7 @@ describe('the submitter and a slice', () => {
     book.add(JOB, spec(2, 'work'), 0);
     const first = leases(book.onPull(0, id(3), JOB, 2, member));
     expect(first.map((l) => l.task)).toEqual([0, 1]);
-    expect(book.onPull(0, id(4), JOB, 2, member)).toEqual([{ to: id(4), msg: { v: 1, t: 'no-work', jobId: JOB, final: false } }]);
+    expect(book.onPull(0, id(4), JOB, 2, member)).toEqual([{ to: id(4), msg: { v: 2, t: 'no-work', jobId: JOB, final: false } }]);
 
     const out = book.setSliceMembers('work', [id(4)]);
     expect(out.map((o) => [o.to, o.msg.t])).toEqual([[id(3), 'revoke'], [id(3), 'revoke']]);
@@ -140,7 +140,7 @@ describe('the submitter and a slice', () => {
     expect(again.map((l) => l.task)).toEqual([0, 1]);
     expect(book.onPull(10, id(3), JOB, 1, member)[0]!.msg).toMatchObject({ t: 'no-work', final: true });
     for (const l of again) {
-      book.onResult(id(4), { v: 1, t: 'result', jobId: JOB, lease: l.lease, digest: `d${l.task}`, ok: true, exitCode: 0, code: null, stdout: '', stderr: '', durationMs: 1 });
+      book.onResult(id(4), { v: 2, t: 'result', jobId: JOB, lease: l.lease, digest: `d${l.task}`, ok: true, exitCode: 0, code: null, stdout: '', stderr: '', durationMs: 1 });
     }
     expect(book.jobs.get(JOB)!.status).toBe('completed');
     expect(book.takeOutcomes().every((o) => o.status === 'accepted' && o.agreeing.join() === id(4))).toBe(true);

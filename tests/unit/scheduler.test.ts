@@ -156,8 +156,8 @@ describe('scheduler protocol', () => {
     const net = new Net();
     const sub = net.add(0);
     const jobId = net.submit(0, job(1, { requirements: { ramMB: 1024 } }));
-    const out = sub.onMessage(net.ctx(0), id(9), { v: 1, t: 'pull', jobId, slots: 1, caps: { ...CAPS, kinds: ['wasi'], ramMB: 10 } });
-    expect(out).toEqual([{ kind: 'send', to: id(9), msg: { v: 1, t: 'no-work', jobId, final: true } }]);
+    const out = sub.onMessage(net.ctx(0), id(9), { v: 2, t: 'pull', jobId, slots: 1, caps: { ...CAPS, kinds: ['wasi'], ramMB: 10 } });
+    expect(out).toEqual([{ kind: 'send', to: id(9), msg: { v: 2, t: 'no-work', jobId, final: true } }]);
   });
 
   it('2-of-3: each replica goes to a distinct host, the liar is outvoted and named a suspect', () => {
@@ -290,13 +290,13 @@ describe('scheduler protocol', () => {
     const sub = net.add(0);
     const host = net.add(1, { capabilities: CAPS, limits: LIMITS });
     const out = host.onMessage(net.ctx(1), id(7), {
-      v: 1, t: 'lease', jobId: '00000000000000aa', lease: 0, task: 0, spec: { args: [], env: {}, stdin: '' },
+      v: 2, t: 'lease', jobId: '00000000000000aa', lease: 0, task: 0, spec: { args: [], env: {}, stdin: '' },
       image: { kind: 'wasi', sha256: HASH, size: 100 }, timeLimitMs: 1000, outputLimits: { stdoutBytes: 1, stderrBytes: 1 },
     });
     expect(out[0]).toMatchObject({ to: id(7), msg: { t: 'release', code: 'E_UNKNOWN_JOB' } });
     expect(host.takeRunRequests()).toEqual([]);
     const jobId = net.submit(0, job(1));
-    sub.onMessage(net.ctx(0), id(5), { v: 1, t: 'result', jobId, lease: 0, digest: 'forged', ok: true, exitCode: 0, code: null, stdout: '', stderr: '', durationMs: 1 });
+    sub.onMessage(net.ctx(0), id(5), { v: 2, t: 'result', jobId, lease: 0, digest: 'forged', ok: true, exitCode: 0, code: null, stdout: '', stderr: '', durationMs: 1 });
     expect(sub.ignored).toBe(1);
     expect(sub.jobProgress(jobId)!.accepted).toBe(0);
   });

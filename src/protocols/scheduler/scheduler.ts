@@ -10,6 +10,8 @@
  *    what `takeRunRequests()` gives it and reports with `completeRun` / `abandonRun`, which return effects.
  *
  * Pure: time and randomness come from the context; a peer is reached only through returned effects.
+ * Leases answering one pull and results of one batch leave as one `leases` / `results` message per peer
+ * (wire-batches.ts); received ones are handled entry by entry, in order.
  * Messages arrive already decoded by `decodeSchedulerMessage`; ones that make no sense in the current state
  * are dropped (a result for a lease its sender does not hold is counted in `ignored`) or answered (a lease
  * we did not ask for is released).
@@ -23,7 +25,8 @@ import { DEFAULT_LENDER_LIMITS, type HostCapabilities, type LenderLimits } from 
 import { HostSide } from './host-side.ts';
 import { parseJobSpec, type BadJob, type JobSpec } from './job-model.ts';
 import { SubmitterBook, type SubmittedJob } from './submitter.ts';
-import type { JobProgress, Outgoing, RunRequest, RunResult, TaskKey, TaskOutcome, TaskProgress } from './types.ts';
+import type { FinishedRun, JobProgress, Outgoing, RunRequest, RunResult, TaskKey, TaskOutcome, TaskProgress } from './types.ts';
+import { packOutgoing, unpackLeases, unpackResults } from './wire-batches.ts';
 
 export interface SchedulerOptions {
   /** Where announcements go (Cyclon's view in production). */
@@ -45,7 +48,7 @@ export interface SchedulerOptions {
   readonly pullTimeoutMs?: number;
   /** Default 16. */
   readonly maxLeaseLosses?: number;
-  /** Most leases a host holds per slot once its copies prove short (batch leases); 1 turns them off. Default 4. */
+  /** Most leases a host holds per slot once its copies prove short (batch leases); 1 turns them off. Default 8. */
   readonly maxPrefetch?: number;
   /** A host sizes its batch of held copies to run in about this long. Default 500 ms (copies of 0.5 s or more get no batch). */
   readonly prefetchBudgetMs?: number;
@@ -188,7 +191,12 @@ export class Scheduler implements Protocol<SchedulerMessage> {
   }
 
   completeRun(ctx: ProtocolContext, key: TaskKey, result: RunResult): Effect<SchedulerMessage>[] {
-    return effects(this.host.complete(ctx.now, key, result));
+    return effects(this.host.complete(ctx.now, [{ key, result }]));
+  }
+
+  /** Several copies finished together (a batch): their results leave in one message per submitter and job. */
+  completeRuns(ctx: ProtocolContext, done: readonly FinishedRun[]): Effect<SchedulerMessage>[] {
+    return effects(this.host.complete(ctx.now, done));
   }
 
   abandonRun(ctx: ProtocolContext, key: TaskKey, code: string): Effect<SchedulerMessage>[] {
@@ -235,10 +243,14 @@ export class Scheduler implements Protocol<SchedulerMessage> {
         return effects(this.book.onPull(ctx.now, from, msg.jobId, msg.slots, msg.caps));
       case 'result':
         return effects(this.book.onResult(from, msg));
+      case 'results':
+        return effects(unpackResults(msg).flatMap((r) => this.book.onResult(from, r)));
       case 'release':
         return effects(this.book.onRelease(from, msg.jobId, msg.lease));
       case 'lease':
         return effects(this.host.onLease(ctx.now, from, msg));
+      case 'leases':
+        return effects(unpackLeases(msg).flatMap((l) => this.host.onLease(ctx.now, from, l)));
       case 'no-work':
         this.host.onNoWork(ctx.now, from, msg.jobId, msg.final);
         return [];
@@ -305,7 +317,7 @@ export class Scheduler implements Protocol<SchedulerMessage> {
 }
 
 function effects(out: readonly Outgoing[]): Effect<SchedulerMessage>[] {
-  return out.map((o) => ({ kind: 'send', to: o.to, msg: o.msg }));
+  return packOutgoing(out).map((o) => ({ kind: 'send', to: o.to, msg: o.msg }));
 }
 
 function randomJobId(rng: Rng): string {

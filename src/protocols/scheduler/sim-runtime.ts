@@ -3,7 +3,8 @@
  * protocol name, takes its run batches, "runs" each copy for 1..maxRunSeconds simulated seconds (a batch's
  * copies one after another) (from the node's
  * seeded rng) and reports a digest — the honest one, a forged one (a lying host) or one unique to the host
- * (a non-deterministic guest). Effects produced outside a tick (submit, cancel) leave with the next tick.
+ * (a non-deterministic guest); copies that end by the same tick report together. Effects produced outside a
+ * tick (submit, cancel) leave with the next tick.
  * Deterministic by seed like everything under the simulator; a removed node stops ticking, so its runs
  * never finish, as with a crashed peer.
  */
@@ -11,7 +12,7 @@ import type { PeerId } from '../../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
 import type { SchedulerMessage } from '../../wire/scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { RunRequest } from './types.ts';
+import type { FinishedRun, RunRequest } from './types.ts';
 
 export type HostBehaviour = 'honest' | 'liar' | 'random';
 
@@ -53,12 +54,15 @@ export class SimulatedRuntime implements Protocol<SchedulerMessage> {
       }
     }
     for (const key of this.scheduler.takeCancelledRuns()) this.runs.delete(key);
+    // Copies that ended by this tick report together (one `results` message per submitter and job).
+    const done: FinishedRun[] = [];
     for (const [key, run] of [...this.runs]) {
       if (run.doneAt > ctx.now) continue;
       this.runs.delete(key);
       const digest = this.digest(ctx.self, run.request);
-      out.push(...this.scheduler.completeRun(ctx, key, { digest, ok: true, exitCode: 0, code: null, stdout: digest, stderr: '', durationMs: 1 }));
+      done.push({ key, result: { digest, ok: true, exitCode: 0, code: null, stdout: digest, stderr: '', durationMs: 1 } });
     }
+    if (done.length > 0) out.push(...this.scheduler.completeRuns(ctx, done));
     return out;
   }
 

@@ -41,6 +41,12 @@ export interface RunResult extends TaskResult {
 /** `${jobId}:${lease}` — names one leased task copy on a host. */
 export type TaskKey = string;
 
+/** A copy the runtime finished, with its result (several of them are reported together after a batch). */
+export interface FinishedRun {
+  readonly key: TaskKey;
+  readonly result: RunResult;
+}
+
 /** What the host's runtime must run (read with `takeRunRequests()`). */
 export interface RunRequest {
   readonly key: TaskKey;

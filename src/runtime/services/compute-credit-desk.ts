@@ -1,7 +1,8 @@
 /**
  * The compute service's credit at run time (issue #6): the ledger (compute-credit.ts), its persistence, and the
- * notices. As a submitter, for each task its quorum accepted it sends every agreeing host a `credit` notice
- * (queued until a link comes up if there is none); suspects get nothing. As a host, it remembers the tasks it
+ * notices. As a submitter, for the tasks its quorum accepted it sends every agreeing host a `credit` notice —
+ * one per host and job for the tasks decided together (a batch's results arrive at once), not one per task —
+ * queued until a link comes up if there is none; suspects get nothing. As a host, it remembers the tasks it
  * reported and credits a notice only from the peer it ran that task for. Its snapshot part reports the node's
  * credit and the cloud totals: cloud-wide mean × estimated size of the summed values the ledger contributes (a
  * peer without one counts as 0, averaging.ts), null until aggregation has both, or for a partner whose value was
@@ -12,7 +13,7 @@ import type { RunRequest, TaskOutcome } from '../../protocols/scheduler/types.ts
 import type { ServiceDeps } from '../node-service.ts';
 import { CREDIT_VALUE, CreditLedger, partnerValueName } from './compute-credit.ts';
 import { CoalescedWriter, type CreditStore } from './compute-credit-store.ts';
-import { CREDIT_WIRE_VERSION, encodeCreditNotice, type CreditNotice } from './compute-credit-wire.ts';
+import { creditDuration, CREDIT_WIRE_VERSION, encodeCreditNotices, MAX_CREDIT_TASKS, type CreditNotice } from './compute-credit-wire.ts';
 import type { ComputeCredit } from './compute-types.ts';
 
 /** Credit notices kept for a peer without a link, sent when it comes up. */
@@ -20,12 +21,18 @@ const MAX_QUEUED_NOTICES = 256;
 /** Peers with queued notices at most (the oldest queue is dropped beyond). */
 const MAX_QUEUED_PEERS = 256;
 
+/** An encoded notice and how many tasks it credits (`noticesSent` counts tasks, as it did with one per frame). */
+interface Notice {
+  readonly frame: Uint8Array;
+  readonly tasks: number;
+}
+
 type Deps = Pick<ServiceDeps, 'self' | 'sendFrame' | 'connect' | 'log' | 'changed' | 'averages' | 'estimatedSize'>;
 
 export class CreditDesk {
   private readonly ledger = new CreditLedger();
   private readonly writer: CoalescedWriter | null;
-  private readonly queued = new Map<PeerId, Uint8Array[]>();
+  private readonly queued = new Map<PeerId, Notice[]>();
   private noticesSent = 0;
 
   constructor(private readonly deps: Deps, store: CreditStore | null) {
@@ -41,15 +48,33 @@ export class CreditDesk {
     this.ledger.reported(request.submitter, request.jobId, request.task, request.timeLimitMs);
   }
 
-  /** Tells each host whose result the quorum accepted that it earned the task's time (suspects get nothing). */
-  grant(o: TaskOutcome): void {
-    if (o.status !== 'accepted') return;
-    const durationMs = o.result?.durationMs ?? 0;
-    for (const host of new Set(o.agreeing)) {
-      if (host === this.deps.self) {
-        this.onNotice(host, { v: CREDIT_WIRE_VERSION, t: 'credit', jobId: o.jobId, task: o.task, durationMs: Math.round(durationMs) });
-      } else {
-        this.send(host, encodeCreditNotice(o.jobId, o.task, durationMs));
+  /**
+   * Tells each host whose result the quorum accepted that it earned the tasks' time (suspects get nothing): one
+   * notice per host and job for `outcomes` (the tasks decided together), at most MAX_CREDIT_TASKS tasks each.
+   */
+  grant(outcomes: readonly TaskOutcome[]): void {
+    const byHost = new Map<PeerId, Map<string, { task: number; durationMs: number }[]>>();
+    for (const o of outcomes) {
+      if (o.status !== 'accepted') continue;
+      const durationMs = creditDuration(o.result?.durationMs ?? 0);
+      for (const host of new Set(o.agreeing)) {
+        const jobs = byHost.get(host) ?? new Map<string, { task: number; durationMs: number }[]>();
+        byHost.set(host, jobs);
+        const tasks = jobs.get(o.jobId) ?? [];
+        jobs.set(o.jobId, tasks);
+        if (!tasks.some((t) => t.task === o.task)) tasks.push({ task: o.task, durationMs });
+      }
+    }
+    for (const [host, jobs] of byHost) {
+      for (const [jobId, tasks] of jobs) {
+        if (host === this.deps.self) {
+          for (const t of tasks) this.onNotice(host, { v: CREDIT_WIRE_VERSION, t: 'credit', jobId, ...t });
+          continue;
+        }
+        for (let i = 0; i < tasks.length; i += MAX_CREDIT_TASKS) {
+          const part = tasks.slice(i, i + MAX_CREDIT_TASKS);
+          this.send(host, { frame: encodeCreditNotices(jobId, part), tasks: part.length });
+        }
       }
     }
   }
@@ -67,7 +92,7 @@ export class CreditDesk {
   peerUp(peer: PeerId): void {
     const queue = this.queued.get(peer);
     this.queued.delete(peer);
-    for (const frame of queue ?? []) this.send(peer, frame);
+    for (const notice of queue ?? []) this.send(peer, notice);
   }
 
   setPartner(origin: string | null): string | null {
@@ -96,13 +121,13 @@ export class CreditDesk {
     };
   }
 
-  private send(host: PeerId, frame: Uint8Array): void {
-    if (this.deps.sendFrame(host, frame)) {
-      this.noticesSent++;
+  private send(host: PeerId, notice: Notice): void {
+    if (this.deps.sendFrame(host, notice.frame)) {
+      this.noticesSent += notice.tasks;
       return;
     }
     const queue = this.queued.get(host) ?? [];
-    if (queue.length < MAX_QUEUED_NOTICES) queue.push(frame);
+    if (queue.length < MAX_QUEUED_NOTICES) queue.push(notice);
     this.queued.set(host, queue);
     for (const oldest of this.queued.keys()) {
       if (this.queued.size <= MAX_QUEUED_PEERS) break;

@@ -10,7 +10,8 @@
  * (inline or by sha256 from the submitter) are resolved here and preopened by the sandbox. The scheduler hands
  * copies over in batches of one job, one slot each (host-side.ts): a WASI batch goes to the sandbox in ONE call
  * (the first spec carries the rest, run one after another, each under its own limits), so tiny tasks cost one
- * round trip to the page per batch, not per copy; a runner that ignores batches gets one call per copy, and so
+ * round trip to the page per batch, not per copy, and the batch's results are reported together (one `results`
+ * message to the submitter, scheduler wire v2); a runner that ignores batches gets one call per copy, and so
  * does a lender with a CPU cap below 100 % (the widget counts each call as one task against its budget).
  * Failures of the host rather than the guest (no sandbox, image unavailable, sandbox crash) hand the lease back
  * (`abandon`) so another host runs it; guest outcomes, failures included, are results that go to the vote.
@@ -49,12 +50,18 @@ export interface HostRunsDeps {
   readonly now: () => number;
   readonly runner: () => SandboxRunner | null;
   readonly fetcher: ImageFetcher;
-  readonly complete: (request: RunRequest, result: RunResult) => void;
+  /** Copies that finished together (a batch's, or one): the scheduler reports them in one message per submitter. */
+  readonly complete: (done: readonly CompletedRun[]) => void;
   readonly abandon: (key: TaskKey, code: string) => void;
   /** Test hook: returns a corruption of stdout when this node lies, null when honest. */
   readonly lie: () => ((stdout: string) => string) | null;
   readonly log: (level: 'info' | 'warn', text: string) => void;
   readonly changed: () => void;
+}
+
+export interface CompletedRun {
+  readonly request: RunRequest;
+  readonly result: RunResult;
 }
 
 interface Run {
@@ -190,12 +197,18 @@ export class HostRuns {
     }
     const { batch: more, ...own } = raw;
     const results = [own as WasiTaskResult, ...(Array.isArray(more) ? more.slice(0, rest.length) : [])];
-    await Promise.all(results.map((result, i) => {
+    const done = await Promise.all(results.map((result, i) => {
       const run = batch[i]!.run;
       // A sandbox that could not start is this host's problem, not the guest's.
-      if (!result.ok && result.code === WasiErrors.SANDBOX_FAILED) return this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
-      return this.report(run, result);
+      if (!result.ok && result.code === WasiErrors.SANDBOX_FAILED) {
+        this.giveBack(run, HostRunErrors.SANDBOX_FAILED);
+        return null;
+      }
+      return this.finish(run, result);
     }));
+    // The batch's results go back together: one message to the submitter instead of one per copy.
+    const reported = done.filter((d): d is CompletedRun => d !== null);
+    if (reported.length > 0) this.deps.complete(reported);
     return results.length;
   }
 
@@ -239,10 +252,16 @@ export class HostRuns {
   }
 
   private async report(run: Run, raw: WasiTaskResult): Promise<void> {
+    const done = await this.finish(run, raw);
+    if (done) this.deps.complete([done]);
+  }
+
+  /** The digested result of a copy, or null if the copy was cancelled meanwhile (its result is dropped). */
+  private async finish(run: Run, raw: WasiTaskResult): Promise<CompletedRun | null> {
     const result = await toRunResult(raw, run.request.outputLimits, this.deps.lie());
-    if (run.cancelled) return;
+    if (run.cancelled) return null;
     this.ran++;
-    this.deps.complete(run.request, result);
+    return { request: run.request, result };
   }
 
   private giveBackAll(runs: readonly Run[], code: string): void {

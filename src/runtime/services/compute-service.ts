@@ -37,7 +37,7 @@ import {
 } from './compute-commands.ts';
 import { jobView, taskResults, type JobRecord } from './compute-views.ts';
 import { COMPUTE_SERVICE, type ComputeSnapshot, type ComputeTaskResult } from './compute-types.ts';
-import { CREDIT_PROTOCOL, decodeCreditNotice } from './compute-credit-wire.ts';
+import { CREDIT_PROTOCOL, decodeCreditNotices } from './compute-credit-wire.ts';
 import { defaultCreditStore, type CreditStore } from './compute-credit-store.ts';
 import { CreditDesk } from './compute-credit-desk.ts';
 import { x86JobHashes } from './compute-x86.ts';
@@ -112,9 +112,9 @@ export class ComputeService implements NodeService {
     this.fetcher = new ImageFetcher(this.store, deps, { cache: imageCache, serve: options.serveImages ?? true });
     this.runs = new HostRuns({
       self: deps.self, now: deps.now, runner: deps.runner, fetcher: this.fetcher, log: deps.log, changed: deps.changed,
-      complete: (request, result) => {
-        this.credit.reported(request);
-        this.schedule((ctx) => this.scheduler.completeRun(ctx, request.key, result));
+      complete: (done) => {
+        for (const { request } of done) this.credit.reported(request);
+        this.schedule((ctx) => this.scheduler.completeRuns(ctx, done.map(({ request, result }) => ({ key: request.key, result }))));
       },
       abandon: (key, code) => this.schedule((ctx) => this.scheduler.abandonRun(ctx, key, code)),
       lie: () => (this.lying ? (stdout: string) => corruptStdout(stdout, deps.self) : null),
@@ -147,9 +147,10 @@ export class ComputeService implements NodeService {
 
   onFrame(from: PeerId, envelope: { readonly p: string; readonly v: number; readonly m: unknown }, body: Uint8Array): void {
     if (envelope.p === CREDIT_PROTOCOL) {
-      const notice = decodeCreditNotice(envelope.v, envelope.m, body);
-      if (!notice.ok) throw new NepheleError(notice.code, notice.reason);
-      return this.credit.onNotice(from, notice.value);
+      const notices = decodeCreditNotices(envelope.v, envelope.m, body);
+      if (!notices.ok) throw new NepheleError(notices.code, notices.reason);
+      for (const notice of notices.value) this.credit.onNotice(from, notice);
+      return;
     }
     const msg = decodeImagesMessage(envelope.v, envelope.m, body);
     if (!msg.ok) throw new NepheleError(msg.code, msg.reason);
@@ -340,10 +341,8 @@ export class ComputeService implements NodeService {
       this.runs.startBatch(batch);
     }
     const outcomes = this.scheduler.takeOutcomes();
-    for (const o of outcomes) {
-      this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
-      this.credit.grant(o);
-    }
+    for (const o of outcomes) this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
+    this.credit.grant(outcomes);
     if (outcomes.length > 0) this.deps.changed();
   }
 
