@@ -29,8 +29,8 @@ export interface StorageBenchOptions {
   readonly staticDir?: string;
   /** Time 50 lookups on every peer before the put (default true). */
   readonly lookups?: boolean;
-  /** Called as the put starts and as the put and the get finish (a profiler's marks). */
-  readonly onPhase?: (phase: 'put-start' | 'put-done' | 'get-done') => void;
+  /** Called (and awaited) as the put starts and as the put and the get finish: a profiler's marks (bench/storage-profile.ts). */
+  readonly onPhase?: (phase: 'put-start' | 'put-done' | 'get-done', browser: Browser, tabs: readonly PeerTab[]) => void | Promise<void>;
 }
 
 const MiB = 1024 * 1024;
@@ -41,33 +41,82 @@ async function shown(page: Page, okId: string, errorId: string, timeoutMs: numbe
 }
 
 /** Opens `peers` app tabs on one cloud and waits until each has its ring successors and stabilisation settled. */
-async function ringOf(browser: Browser, url: string, peers: number): Promise<PeerTab[]> {
+async function ringOf(browser: Browser, url: string, peers: number, settleBy = Infinity): Promise<PeerTab[] & { unsettled?: number }> {
   const tabs: PeerTab[] = [];
-  for (let i = 0; i < peers; i++) tabs.push(await openPeer(browser, url));
-  for (const t of tabs) {
-    await waitUntil(async () => (await numberOf(t.page, 'storage-successors')) >= Math.min(3, peers - 1), 90_000 + peers * 3000, `ring at ${t.peerId.slice(0, 8)}`);
+  for (let i = 0; i < peers; i++) {
+    if (!Number.isFinite(settleBy)) {
+      tabs.push(await openPeer(browser, url));
+      continue;
+    }
+    // Under a budget, a tab that does not load (a machine past its cores) or comes too late is left out.
+    if (Date.now() > settleBy) break;
+    try {
+      tabs.push(await openPeer(browser, url));
+    } catch (err) {
+      console.error(`storage bench: peer ${i + 1} of ${peers} did not open: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
   }
+  let unsettled = 0;
+  for (const t of tabs) {
+    const ready = async (): Promise<boolean> => (await numberOf(t.page, 'storage-successors')) >= Math.min(3, peers - 1);
+    if (!Number.isFinite(settleBy)) {
+      await waitUntil(ready, 90_000 + peers * 3000, `ring at ${t.peerId.slice(0, 8)}`);
+      continue;
+    }
+    // Under a budget, a peer that has not settled in time is measured as it is (its probe may then fail), and
+    // once the ring's time is up no peer is waited for any more.
+    const left = settleBy - Date.now();
+    if (left > 0) await waitUntil(ready, left, `ring at ${t.peerId.slice(0, 8)}`).catch(() => unsettled++);
+    else unsettled++;
+  }
+  if (unsettled > 0) console.error(`storage bench: ${unsettled} of ${tabs.length} peers had fewer than 3 successors when the ring's time ran out`);
+  Object.assign(tabs, { unsettled });
   await new Promise((r) => setTimeout(r, 3000));
   return tabs;
 }
 
+/** What the lookup probes gave: samples, failed probes (with their error), and peers left unprobed. */
+export interface LookupFigures {
+  readonly ms: number[];
+  /** Probes that failed (a lookup timed out: the probe stops at its first failure) or did not answer in time. */
+  readonly failures: string[];
+  /** Peers not probed because the run's time budget was spent (ring forming or probing too slowly). */
+  readonly unprobed: number;
+  /** Peers whose tab opened (fewer than asked for when tabs failed to load within the budget). */
+  readonly opened?: number;
+  /** Opened peers with fewer than 3 ring successors when probing began (the ring had not formed). */
+  readonly unsettled?: number;
+}
+
 /**
- * Every peer times 50 Chord lookups of random keys, one peer after another. A probe that fails (a lookup timed out:
- * the probe stops at its first failure) adds no samples; its error is counted in `failures`.
+ * Peers time 50 Chord lookups of random keys each, one peer after another, until `deadline` (ms since the epoch):
+ * a probe gets what remains of the budget (at most 300 s); one that fails or runs out of time adds no samples and
+ * is named in `failures`, and peers not reached count as `unprobed`.
  */
-async function timeLookups(tabs: readonly PeerTab[]): Promise<{ ms: number[]; failures: string[] }> {
+async function timeLookups(tabs: readonly PeerTab[], deadline = Infinity): Promise<LookupFigures> {
   const ms: number[] = [];
   const failures: string[] = [];
+  let unprobed = 0;
   for (const t of tabs) {
+    const left = deadline - Date.now();
+    if (left < 5000) {
+      unprobed++;
+      continue;
+    }
     const button = t.page.getByTestId('storage-probe-lookups');
     const shown = t.page.getByTestId('storage-lookup-ms');
     const error = button.locator('xpath=..').locator('.error');
     await button.click();
-    await waitUntil(async () => (await shown.count()) > 0 || (await error.count()) > 0, 300_000, `lookups timed at ${t.peerId.slice(0, 8)}`);
+    try {
+      await waitUntil(async () => (await shown.count()) > 0 || (await error.count()) > 0, Math.min(300_000, left), `lookups timed at ${t.peerId.slice(0, 8)}`);
+    } catch {
+      failures.push(`${t.peerId.slice(0, 8)}: E_BENCH_PROBE_TIMEOUT (no answer within the run's budget)`);
+      continue;
+    }
     if ((await shown.count()) > 0) ms.push(...(JSON.parse((await shown.getAttribute('data-ms')) ?? '[]') as number[]));
     else failures.push(`${t.peerId.slice(0, 8)}: ${(await error.textContent()) ?? 'no samples'}`);
   }
-  return { ms, failures };
+  return { ms, failures, unprobed };
 }
 
 async function withCloud<T>(staticDir: string, work: (browser: Browser, url: string) => Promise<T>): Promise<T> {
@@ -81,9 +130,18 @@ async function withCloud<T>(staticDir: string, work: (browser: Browser, url: str
   }
 }
 
-/** Lookup latencies alone, on a ring of `peers` tabs. */
-export async function browserLookupFigures(peers: number, staticDir = 'dist'): Promise<{ ms: number[]; failures: string[] }> {
-  return withCloud(staticDir, async (browser, url) => timeLookups(await ringOf(browser, url, peers)));
+/**
+ * Lookup latencies alone, on a ring of `peers` tabs, within `budgetMs` for the whole run (opening the tabs, the
+ * ring settling, the probes). Only `probePeers` of the peers probe (50 lookups each). A ring that does not settle
+ * in time is probed as it is; probes past the budget are counted, not waited for.
+ */
+export async function browserLookupFigures(peers: number, staticDir = 'dist', budgetMs = Infinity, probePeers = peers): Promise<LookupFigures> {
+  const deadline = Date.now() + budgetMs;
+  return withCloud(staticDir, async (browser, url) => {
+    const tabs = await ringOf(browser, url, peers, deadline - 90_000);
+    const probed = await timeLookups(tabs.slice(0, probePeers), deadline);
+    return { ...probed, unprobed: probed.unprobed + Math.max(0, Math.min(probePeers, peers) - tabs.length), opened: tabs.length, unsettled: tabs.unsettled ?? 0 };
+  });
 }
 
 export async function browserStorageFigures(peers: number, mib: number, options: StorageBenchOptions = {}): Promise<StorageBrowserFigures> {
@@ -98,12 +156,12 @@ export async function browserStorageFigures(peers: number, mib: number, options:
       await writeFile(path, randomBytes(bytes));
       const putter = tabs[0]!.page;
       await putter.getByTestId('storage-file').setInputFiles(path);
-      options.onPhase?.('put-start');
+      await options.onPhase?.('put-start', browser, tabs);
       let t0 = performance.now();
       await putter.getByTestId('storage-put').click();
       await shown(putter, 'storage-link', 'storage-put-error', 600_000);
       const putSeconds = (performance.now() - t0) / 1000;
-      options.onPhase?.('put-done');
+      await options.onPhase?.('put-done', browser, tabs);
       const link = ((await putter.getByTestId('storage-link').textContent()) ?? '').trim();
 
       // A failed get is a figure too (reported, not thrown), so the put and the references of the run are kept.
@@ -123,7 +181,7 @@ export async function browserStorageFigures(peers: number, mib: number, options:
         const pages = [tabs[0]!, tabs[tabs.length - 1]!];
         console.error(`storage bench: the get failed (${getError}); putter, then getter:\n${(await Promise.all(pages.map((t) => pageDiagnosis(t.page, 30)))).join('\n---\n')}`);
       }
-      options.onPhase?.('get-done');
+      await options.onPhase?.('get-done', browser, tabs);
       return { lookupMs, lookupFailures, putSeconds, getSeconds, getError, bytes };
     });
   } finally {

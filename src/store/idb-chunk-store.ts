@@ -3,11 +3,12 @@
  * never mix with other keyval data. Same contract as the memory store (chunk-store.ts): SHA-256 verified on put
  * (E_CHUNK_HASH_MISMATCH), quota (E_STORE_FULL).
  *
- * Usage is summed from the database once, then kept up to date. Writes are serialised through one promise chain,
+ * Usage is summed from the database once, then kept up to date. `has` counts keys rather than reading values,
+ * and a put is one read-write transaction (check, quota, write). Writes are serialised through one promise chain,
  * so two concurrent puts cannot both squeeze under the quota; this assumes one writer per database (the
  * SharedWorker is the only one in a browser context).
  */
-import { createStore, del, get, keys, values, set, type UseStore } from 'idb-keyval';
+import { createStore, del, get, keys, promisifyRequest, values, type UseStore } from 'idb-keyval';
 import { NepheleError } from '../core/errors.ts';
 import { isChunkId, verifyChunk } from './chunk-id.ts';
 import { StoreErrors, type ChunkStore, type ChunkStoreOptions, type ChunkStoreUsage } from './chunk-store.ts';
@@ -35,12 +36,19 @@ export class IdbChunkStore implements ChunkStore {
     await verifyChunk(id, bytes);
     const copy = bytes.slice();
     return this.serialised(async () => {
-      if ((await get(id, this.db)) !== undefined) return;
       const totals = await this.loadTotals();
-      if (totals.bytes + copy.byteLength > this.quotaBytes) {
-        throw new NepheleError(StoreErrors.FULL, `${copy.byteLength} bytes do not fit: ${totals.bytes} of ${this.quotaBytes} used`);
-      }
-      await set(id, copy, this.db);
+      // One read-write transaction: is it held, does it fit, store it. A promise that settles in a request's
+      // success callback resumes while the transaction is still active, so the put joins the same transaction.
+      const stored = await this.db('readwrite', async (store) => {
+        if ((await promisifyRequest(store.count(id))) > 0) return false;
+        if (totals.bytes + copy.byteLength > this.quotaBytes) {
+          throw new NepheleError(StoreErrors.FULL, `${copy.byteLength} bytes do not fit: ${totals.bytes} of ${this.quotaBytes} used`);
+        }
+        store.put(copy, id);
+        await promisifyRequest(store.transaction);
+        return true;
+      });
+      if (!stored) return;
       totals.bytes += copy.byteLength;
       totals.chunks++;
     });
@@ -53,7 +61,12 @@ export class IdbChunkStore implements ChunkStore {
   }
 
   async has(id: string): Promise<boolean> {
-    return (await this.get(id)) !== undefined;
+    return isChunkId(id) && this.held(id);
+  }
+
+  /** Whether a chunk is stored, by counting its key: reading the value would load its megabyte from disk. */
+  private async held(id: string): Promise<boolean> {
+    return (await this.db('readonly', (store) => promisifyRequest(store.count(id)))) > 0;
   }
 
   async delete(id: string): Promise<boolean> {

@@ -24,9 +24,10 @@ export class QuotaChunkStore implements ChunkStore {
 
   put(id: string, bytes: Uint8Array): Promise<void> {
     const run = this.writes.then(async () => {
-      if (await this.inner.has(id)) return;
       const used = (await this.inner.usage()).bytes;
-      if (used + bytes.byteLength > this.quota) {
+      // Putting a chunk already held is a no-op in the inner store, so only a put that would not fit asks whether
+      // the chunk is held (a store round trip per put saved): re-putting a held chunk succeeds even on a full peer.
+      if (used + bytes.byteLength > this.quota && !(await this.inner.has(id))) {
         throw new NepheleError(StoreErrors.FULL, `${bytes.byteLength} bytes do not fit: ${used} of ${this.quota} lent bytes used`);
       }
       await this.inner.put(id, bytes);

@@ -2,7 +2,8 @@
  * The Chord ring as the storage service uses it: hosts the pure Chord protocol (src/protocols/chord/chord.ts) in
  * a protocol slot, and turns its lookups into promises. The slot wraps the protocol so that every answer the
  * protocol completes — in a tick, a message or a direct call — is handed to its waiting caller at once, instead
- * of waiting for the next node tick to poll `takeCompleted`.
+ * of waiting for the next node tick to poll `takeCompleted`. Its Chord waits longer for a neighbour's answers than
+ * Chord's default (STABILIZE_REPLY_TICKS).
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
@@ -13,6 +14,15 @@ import { CHORD_WIRE_VERSION, decodeChordMessage, type ChordMessage } from '../..
 import type { ProtocolSlot } from '../protocol-host.ts';
 
 type Out = Effect<ChordMessage>[];
+
+/**
+ * Ticks a successor (stabilize) or predecessor (ping) may take to answer before Chord drops it (Chord's default is
+ * 3). The ring's messages share each link's ordered channel with chunk transfers: behind 8 MiB of a put's chunks at
+ * a few MB/s they wait seconds, and at 3 ticks (0.9 s at 300 ms ticks) a busy but live neighbour would be dropped
+ * and re-added during a large put, so putter, owners and getter would see different rings. A neighbour that is
+ * really gone is still dropped at once when its link closes (onPeerDown); this is only the silent-peer fallback.
+ */
+export const STABILIZE_REPLY_TICKS = 10;
 
 export interface RingDeps {
   readonly self: PeerId;
@@ -34,7 +44,7 @@ export class StorageRing {
   private nextRequest = 0;
 
   constructor(private readonly deps: RingDeps) {
-    this.chord = new Chord(deps.self, { view: deps.view });
+    this.chord = new Chord(deps.self, { view: deps.view, replyTimeoutTicks: STABILIZE_REPLY_TICKS });
     const chord = this.chord;
     const settle = (out: Out): Out => {
       this.drain();

@@ -3,7 +3,8 @@
  * the successors of each chunk id (Xu, Song, Zhang, Song, "A P2P Cloud Storage Platform"; Chord, Stoica et al.
  * 2003). It hosts the Chord slot (joined through the peer-sampling view), speaks the `storage` frame protocol
  * (wire/storage.ts) for chunk bytes, keeps chunks in the injected store under a lent quota (E_STORE_FULL past it),
- * re-replicates when its ring neighbourhood changes, and answers the portal's commands:
+ * re-replicates when its ring neighbourhood changes (chunk requests from peers are served by storage-chunk-server.ts),
+ * and answers the portal's commands:
  *
  *   put {name, bytes} → {link}        get {link} → {name, bytes}        setQuota {bytes}
  *   leave {} → {handedOver}           setFaults {corruptServed?, stallNamedWrites?, ignoreNamedSyncs?}  (test hooks)
@@ -24,6 +25,7 @@ import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.t
 import { StorageRing } from './storage-ring.ts';
 import { StorageRpc, type OutgoingAnswer, type OutgoingRequest, type Reply } from './storage-rpc.ts';
 import { FileTransfers, messageOf } from './storage-files.ts';
+import { ChunkServer, isChunkRequest } from './storage-chunk-server.ts';
 import { Replicator } from './storage-replication.ts';
 import { NamedObjects, type NamedRequest } from './storage-named.ts';
 import { MAX_NAMED_OBJECT_BYTES, MAX_OBJECT_NAME } from '../../wire/storage.ts';
@@ -80,6 +82,7 @@ class StorageService implements NodeService {
   private readonly ring: StorageRing;
   private readonly rpc: StorageRpc;
   private readonly files: FileTransfers;
+  private readonly chunks: ChunkServer;
   private readonly replicator: Replicator;
   private readonly named: NamedObjects;
   private readonly replicas: number;
@@ -103,11 +106,20 @@ class StorageService implements NodeService {
       timeoutMs: options.requestTimeoutMs ?? 20_000,
     });
     const ask = (to: PeerId, msg: OutgoingRequest, body?: Uint8Array): Promise<Reply> => this.ask(to, msg, body);
+    this.chunks = new ChunkServer({
+      self: deps.self, store: this.store, replicas: this.replicas,
+      successors: () => this.ring.successors(),
+      request: (to, msg, body) => this.rpc.request(to, msg, body),
+      stored: () => this.refreshUsage(),
+      corruptServed: () => this.corruptServed,
+    });
     this.files = new FileTransfers({
       self: deps.self, store: this.store, ask, log: deps.log,
       lookup: (key) => this.ring.lookup(key),
       badChunk: (from, chunk) => this.onBadChunk(from, chunk),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      // r copies, or every peer there is on a ring smaller than r.
+      wantedReplicas: () => Math.min(this.replicas, 1 + new Set(this.ring.successors().filter((p) => p !== deps.self)).size),
     });
     this.replicator = new Replicator({
       self: deps.self, replicas: this.replicas, store: this.store, ask, log: deps.log, now: deps.now,
@@ -298,55 +310,8 @@ class StorageService implements NodeService {
   }
 
   private async serve(from: PeerId, msg: Parameters<ConstructorParameters<typeof StorageRpc>[0]['serve']>[1], body: Uint8Array): Promise<{ msg: OutgoingAnswer; body?: Uint8Array }> {
-    switch (msg.t) {
-      case 'put':
-      case 'handover': {
-        // The owner's copies go out while it stores its own (successors verify the hash themselves). A requester
-        // that is itself in the replica set is named among the holders but sent nothing: it stores its own copy.
-        const copies = msg.t === 'put' && msg.replicate ? this.replicate(msg.chunk, body, from) : Promise.resolve([]);
-        let stored = false;
-        let full: unknown = null;
-        try {
-          await this.store.put(msg.chunk, body);
-          stored = true;
-        } catch (err) {
-          if (!(err instanceof NepheleError && err.code === 'E_STORE_FULL') || msg.t !== 'put' || !msg.replicate) throw err;
-          full = err;
-        }
-        this.refreshUsage();
-        const holders = stored ? [this.deps.self] : [];
-        holders.push(...(await copies));
-        if (holders.length === 0) throw full ?? new NepheleError('E_STORAGE_PUT_FAILED', 'no replica could be stored');
-        return { msg: { t: 'stored', chunk: msg.chunk, holders } };
-      }
-      case 'get': {
-        const bytes = await this.store.get(msg.chunk);
-        if (!bytes) throw new NepheleError('E_CHUNK_MISSING', `no chunk ${msg.chunk.slice(0, 12)}… here`);
-        if (this.corruptServed && bytes.byteLength > 0) bytes[bytes.byteLength - 1]! ^= 0xff;
-        return { msg: { t: 'chunk', chunk: msg.chunk }, body: bytes };
-      }
-      case 'locate':
-        return { msg: { t: 'holders', chunk: msg.chunk, holders: replicaHolders(this.deps.self, this.ring.successors(), this.replicas) } };
-      case 'has': {
-        const held: string[] = [];
-        for (const chunk of msg.chunks) if (await this.store.has(chunk)) held.push(chunk);
-        return { msg: { t: 'have', chunks: held } };
-      }
-      default:
-        return this.named.serve(from, msg satisfies NamedRequest, body);
-    }
-  }
-
-  /**
-   * The owner copies a new chunk to the next r - 1 successors; resolves to those that stored it, and to the
-   * requester if it is one of them (it keeps the bytes it sent, so sending them back would only cost a transfer).
-   */
-  private async replicate(chunk: string, bytes: Uint8Array, requester: PeerId): Promise<PeerId[]> {
-    const targets = replicaHolders(this.deps.self, this.ring.successors(), this.replicas).filter((p) => p !== this.deps.self);
-    const sendTo = targets.filter((p) => p !== requester);
-    const results = await Promise.allSettled(sendTo.map((to) => this.rpc.request(to, { t: 'put', chunk, replicate: false }, bytes)));
-    const stored = sendTo.filter((_, i) => results[i]!.status === 'fulfilled');
-    return targets.includes(requester) ? [...stored, requester] : stored;
+    if (isChunkRequest(msg)) return this.chunks.serve(from, msg, body);
+    return this.named.serve(from, msg satisfies NamedRequest, body);
   }
 
   private async probeLookups(count: number): Promise<number[]> {
