@@ -17,6 +17,7 @@
  * of n), read here as ms since that page's navigation, for the per-stage table. After the arrival phase, a few
  * newcomers join the cloud one at a time (newcomerJoins).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newPeerContext, startCloudServer } from '../tests/browser/harness.ts';
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
@@ -165,4 +166,77 @@ async function newcomerJoins(browser: Browser, url: string, pages: number, newco
     await new Promise((r) => setTimeout(r, 1000));
   }
   return { cloudPages: pages, fullView: full, pageStages };
+}
+
+/** Chromium CPU of an idle cloud, by where it went (process type / thread name), in cores. */
+export interface IdleCpuFigures {
+  readonly peers: number;
+  readonly seconds: number;
+  /** Pages whose view was full when the measurement began. */
+  readonly settled: number;
+  readonly totalCores: number;
+  readonly byThread: ReadonlyMap<string, number>;
+}
+
+/**
+ * What an idle cloud costs (issue #2 at 32 peers; every browser bench shares the machine with it): `peers`
+ * contexts open the portal, get `settleMs` to join and fill their views, then the CPU time of every Chromium
+ * thread (utime + stime from /proc, Linux only) is read before and after `seconds` of doing nothing.
+ */
+export async function browserIdleCpu(peers: number, seconds = 20, settleMs = 15_000, tickMs = 1000): Promise<IdleCpuFigures> {
+  const server = await startCloudServer();
+  const browser = await launchChromium();
+  const full = fullView(peers);
+  try {
+    const pages: Page[] = [];
+    for (let i = 0; i < peers; i++) {
+      const page = await (await newPeerContext(browser)).newPage();
+      await page.goto(`${server.url}/?cloud=bench-idle&tick=${tickMs}`);
+      pages.push(page);
+    }
+    await new Promise((r) => setTimeout(r, settleMs));
+    const views = await Promise.all(pages.map((page) => readMarks(page, full).then((m) => m.full !== null, () => false)));
+    const before = chromiumCpuTicks();
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const after = chromiumCpuTicks();
+    const elapsed = (performance.now() - started) / 1000;
+    const byThread = new Map<string, number>();
+    for (const [key, ticks] of after) {
+      const used = (ticks - (before.get(key) ?? 0)) / CLOCK_TICKS_PER_SECOND / elapsed;
+      if (used > 0) byThread.set(key, used);
+    }
+    const totalCores = [...byThread.values()].reduce((sum, c) => sum + c, 0);
+    return { peers, seconds: elapsed, settled: views.filter(Boolean).length, totalCores, byThread };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** USER_HZ: /proc reports CPU time in these (100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU ticks (utime + stime) of every running Chromium thread, summed by process type and thread name. */
+function chromiumCpuTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/chrom/i.test(cmd)) continue;
+      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const name = stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '#');
+        const fields = stat.slice(close + 2).split(' ');
+        const key = `${sub ?? type} / ${name}`;
+        out.set(key, (out.get(key) ?? 0) + Number(fields[11]) + Number(fields[12]));
+      }
+    } catch {
+      // The process or thread ended while it was read.
+    }
+  }
+  return out;
 }

@@ -5,12 +5,12 @@
  * real Chromium peers vs the goals of issue #2 (first channel ≤ 1 s, full view ≤ 3 s).
  * Each join comes with a per-stage table of where the pages' join time goes, and with 5 newcomers joining the
  * cloud afterwards, one at a time. `npm run bench -- transport --join [--quick] [--peers=N]` runs only the join
- * rows (8 and 32 peers; 8 with --quick; N with --peers).
+ * rows (8 and 32 peers; 8 with --quick; N with --peers); `… transport --idle [--peers=N]` only the idle-cloud CPU.
  */
 import { printTable, row, type BenchRow, type BenchSuite } from './table.ts';
 import { edgeFigures, rawChannelRate } from './transport-node.ts';
 import { minimalRelayRate, nepheleRelayRate } from './signaling-relay.ts';
-import { browserJoinTimes, median, percentile, type JoinFigures, type NewcomerFigures } from './transport-browser.ts';
+import { browserIdleCpu, browserJoinTimes, median, percentile, type JoinFigures, type NewcomerFigures } from './transport-browser.ts';
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
 import { JOIN_STAGES } from '../src/net/join-marks.ts';
 import { browserThroughput } from './transport-browser-throughput.ts';
@@ -152,7 +152,27 @@ async function relayRows(quick: boolean): Promise<BenchRow[]> {
   ];
 }
 
+/**
+ * `--idle [--peers=N]`: Chromium CPU of N idle app peers (8 by default) over 20 s, after 15 s to join: in all,
+ * per peer, and by thread kind (a tab's main thread, its SharedWorker, WebRTC, raster, compositing, network).
+ */
+async function idleRows(): Promise<BenchRow[]> {
+  const flag = process.argv.find((a) => a.startsWith('--peers='));
+  const peers = flag ? Number(flag.slice('--peers='.length)) : 8;
+  const idle = await browserIdleCpu(Number.isInteger(peers) && peers >= 2 ? peers : 8);
+  const c = `${idle.peers} Debian Chromium contexts on the portal, gossip tick 1 s, loopback, 15 s to join (${idle.settled}/${idle.peers} views full), then ${idle.seconds.toFixed(0)} s idle; CPU of every Chromium thread from /proc (utime + stime), in cores`;
+  const rows = [
+    row({ figure: `idle cloud, Chromium CPU in all (${idle.peers} peers)`, value: idle.totalCores, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
+    row({ figure: `idle cloud, Chromium CPU per peer (${idle.peers} peers)`, value: idle.totalCores / idle.peers, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
+  ];
+  for (const [thread, cores] of [...idle.byThread].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    rows.push(row({ figure: `idle cloud, ${thread} (${idle.peers} peers)`, value: cores, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }));
+  }
+  return rows;
+}
+
 async function run(quick: boolean): Promise<BenchRow[]> {
+  if (process.argv.includes('--idle')) return idleRows();
   if (process.argv.includes('--join')) return joinOnly(quick);
   return [...(await browserRows(quick)), ...(await relayRows(quick))];
 }

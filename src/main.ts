@@ -6,11 +6,20 @@
  */
 import { writable } from 'svelte/store';
 import { startPeer } from './page/start-peer.ts';
-import { runWasiTaskInBrowser } from './compute/browser-sandbox.ts';
 import { cancelSandboxRun } from './compute/sandbox-cancel.ts';
-import { runX86TaskInBrowser } from './compute/browser-x86-sandbox.ts';
-import { mountPortal } from './ui/mount.ts';
 import type { NodeSnapshot } from './runtime/api.ts';
+import type { SandboxRunner } from './runtime/job-service.ts';
+
+/**
+ * WASI in a sandbox worker, x86 guests in a v86 worker: this page lends both kinds. Their code loads with the
+ * first task of its kind, not with the page (most pages run none, and it is not on the join path).
+ */
+const lazyRunner: SandboxRunner = {
+  run: async (spec, wasm, name) => (await import('./compute/browser-sandbox.ts')).runWasiTaskInBrowser(spec, wasm, name),
+  runX86: async (spec, images) => (await import('./compute/browser-x86-sandbox.ts')).runX86TaskInBrowser(spec, images),
+  kinds: () => ['wasi', 'x86'],
+  cancel: cancelSandboxRun,
+};
 
 /**
  * Marks on the page's performance timeline (ms since navigation): `nephele:joined`, `nephele:first-link` and
@@ -30,6 +39,12 @@ function joinMilestones(): (s: NodeSnapshot) => void {
   };
 }
 
+/**
+ * The portal's UI (Svelte and every panel, most of the page's code) loads beside the join instead of before
+ * it: the node starts as soon as this small entry has run.
+ */
+const portal = import('./ui/mount.ts');
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const cloud = params.get('cloud') ?? 'public';
@@ -46,13 +61,12 @@ async function main(): Promise<void> {
     cloud,
     secret,
     tickMs: Number(params.get('tick') ?? 1000),
-    // WASI in a sandbox worker, x86 guests in a v86 worker: this page lends both kinds.
-    runner: { run: runWasiTaskInBrowser, runX86: runX86TaskInBrowser, kinds: () => ['wasi', 'x86'], cancel: cancelSandboxRun },
-    onConnected: (connected) => mountPortal(target, {
+    runner: lazyRunner,
+    onConnected: (connected) => void portal.then(({ mountPortal }) => mountPortal(target, {
       snapshot,
       submitJob: (request) => connected.session.submitJob(request),
       command: (service, command, args) => connected.session.command(service, command, args),
-    }),
+    }), showFatal),
     onSnapshot: (s: NodeSnapshot) => {
       snapshot.set(s);
       milestones(s);
@@ -70,7 +84,9 @@ async function main(): Promise<void> {
   document.documentElement.dataset.peerId = node.peerId;
 }
 
-main().catch((err: unknown) => {
+main().catch(showFatal);
+
+function showFatal(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   document.body.innerHTML = '';
   const p = document.createElement('p');
@@ -78,4 +94,4 @@ main().catch((err: unknown) => {
   p.dataset.testid = 'fatal-error';
   p.textContent = `Nephele could not start: ${message}`;
   document.body.append(p);
-});
+}

@@ -4,8 +4,8 @@
  * tell when it has gone.
  */
 import * as Comlink from 'comlink';
-import type { TabSession } from '../runtime/worker-node.ts';
-import { tabLockName, type NodeSettings } from '../runtime/worker-node.ts';
+import type { NodeSettings, TabSession } from '../runtime/worker-node.ts';
+import { tabLockName } from '../runtime/api.ts';
 
 export interface ConnectedNode {
   readonly session: Comlink.Remote<TabSession>;

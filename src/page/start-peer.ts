@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { connectNode, type ConnectedNode } from './connect-node.ts';
 import { holdEdgeWhenElected } from './edge-holder.ts';
 import type { SandboxRunner } from '../runtime/job-service.ts';
-import type { NodeSnapshot } from '../runtime/api.ts';
+import { applySnapshotPatch, type NodeSnapshot, type SnapshotPatch } from '../runtime/api.ts';
 import { markJoin } from '../net/join-marks.ts';
 import { openEarlySocket } from '../net/early-socket.ts';
 import { browserPlatform } from '../net/platform-browser.ts';
@@ -86,6 +86,22 @@ export async function startPeer(options: StartPeerOptions): Promise<ConnectedNod
   setTimeout(early.discard, EARLY_SOCKET_KEEP_MS);
   options.onConnected?.(node);
   await Promise.all([registered, linkedOrLate]);
-  await node.session.subscribe(Comlink.proxy(options.onSnapshot));
+  await streamSnapshots(node, options.onSnapshot);
   return node;
+}
+
+/**
+ * The node sends patches (only the parts that changed, runtime/api.ts); this page merges them, so unchanged
+ * parts keep their identity. While the page is hidden the node sends it nothing (an idle background tab then
+ * costs no rendering); shown again, it gets the latest at once.
+ */
+async function streamSnapshots(node: ConnectedNode, onSnapshot: (snapshot: NodeSnapshot) => void): Promise<void> {
+  let current: NodeSnapshot | null = null;
+  const visible = (): Promise<void> => node.session.setVisible(document.visibilityState !== 'hidden');
+  document.addEventListener('visibilitychange', () => void visible().catch(() => undefined));
+  await visible();
+  await node.session.subscribe(Comlink.proxy((patch: SnapshotPatch) => {
+    current = applySnapshotPatch(current, patch);
+    if (current) onSnapshot(current);
+  }));
 }

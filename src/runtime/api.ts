@@ -5,6 +5,15 @@
 import type { PeerId } from '../core/ids.ts';
 import type { SignalingState } from '../net/types.ts';
 
+/**
+ * The Web Lock a tab holds for its whole life, so its node can tell when it has gone. Here, not in
+ * worker-node.ts, because pages need it too: a value import from worker-node.ts would put the whole node
+ * (protocols, services) into the page's bundle.
+ */
+export function tabLockName(cloud: string, tabId: string): string {
+  return `nephele-tab:${cloud}:${tabId}`;
+}
+
 export interface ConnectionInfo {
   readonly peer: PeerId;
   readonly since: number;
@@ -18,6 +27,8 @@ export interface ViewEntry {
 }
 
 export interface LogEntry {
+  /** Counts up from 1 over the node's life: a stable key for the entry (the portal's log list). */
+  readonly seq: number;
   readonly at: number;
   readonly level: 'info' | 'warn';
   readonly text: string;
@@ -81,4 +92,41 @@ export interface NodeSnapshot {
   readonly rejectedMessages: number;
   /** Each service's own part (see runtime/node-service.ts), keyed by service name. */
   readonly services: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the node sends a tab instead of a whole snapshot: the top-level fields and service parts that changed
+ * since the last one it sent that tab (the first one is whole). The tab merges it into the snapshot it holds
+ * (`applySnapshotPatch`), so unchanged parts keep their identity and the UI does not re-render them.
+ */
+export type SnapshotPatch = Partial<Omit<NodeSnapshot, 'services'>> & { readonly services?: Readonly<Record<string, unknown>> };
+
+/**
+ * A tab's patch maker: compares each part by its JSON (snapshots are plain data) with what this tab was last
+ * sent. The clock (`now`) is always sent, so durations on the page keep moving.
+ */
+export function snapshotDiffer(): (snapshot: NodeSnapshot) => SnapshotPatch {
+  const sent = new Map<string, string>();
+  const changed = (key: string, value: unknown): boolean => {
+    const json = JSON.stringify(value) ?? 'undefined';
+    if (sent.get(key) === json) return false;
+    sent.set(key, json);
+    return true;
+  };
+  return (snapshot) => {
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(snapshot)) {
+      if (key !== 'services' && (key === 'now' || changed(key, value))) patch[key] = value;
+    }
+    const services = Object.entries(snapshot.services).filter(([name, part]) => changed(`services.${name}`, part));
+    if (services.length > 0) patch['services'] = Object.fromEntries(services);
+    return patch as SnapshotPatch;
+  };
+}
+
+/** The snapshot after `patch`; null when a first patch is not whole (cannot happen with snapshotDiffer). */
+export function applySnapshotPatch(previous: NodeSnapshot | null, patch: SnapshotPatch): NodeSnapshot | null {
+  const services = patch.services ? { ...previous?.services, ...patch.services } : previous?.services;
+  const next = { ...previous, ...patch, services } as NodeSnapshot;
+  return next.peerId === undefined || next.services === undefined ? null : next;
 }

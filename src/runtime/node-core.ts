@@ -50,6 +50,7 @@ export class NodeCore implements EdgeEvents {
   private notifyQueued = false;
   private lastNotify = 0;
   private rejectedFrames = 0;
+  private logSeq = 0;
   tabs = 0;
   hasConnectionHolder = false;
 
@@ -237,7 +238,7 @@ export class NodeCore implements EdgeEvents {
   }
 
   private log(level: 'info' | 'warn', text: string): void {
-    this.logEntries.push({ at: this.now(), level, text });
+    this.logEntries.push({ seq: ++this.logSeq, at: this.now(), level, text });
     if (this.logEntries.length > MAX_LOG * 2) this.logEntries.splice(0, this.logEntries.length - MAX_LOG);
     this.scheduleNotify();
   }

@@ -13,12 +13,8 @@ import type { SandboxRunner } from './job-service.ts';
 import { NodeCore } from './node-core.ts';
 import { RemoteEdge } from './edge-port.ts';
 import { identityAuthority, type IdentityAuthority } from './authenticator.ts';
-import type { JobRequest, NodeSnapshot } from './api.ts';
+import { snapshotDiffer, tabLockName, type JobRequest, type NodeSnapshot, type SnapshotPatch } from './api.ts';
 import { markJoin } from '../net/join-marks.ts';
-
-export function tabLockName(cloud: string, tabId: string): string {
-  return `nephele-tab:${cloud}:${tabId}`;
-}
 
 /** Settings the first tab of a profile chooses for its node. */
 export interface NodeSettings {
@@ -37,6 +33,8 @@ export class WorkerNode {
   private readonly runners = new Map<string, SandboxRunner>();
   private readonly tabs = new Set<string>();
   private readonly unsubscribers = new Map<string, () => void>();
+  private readonly hidden = new Set<string>();
+  private readonly catchUp = new Map<string, () => void>();
   private edgeTab: string | null = null;
   private edge: RemoteEdge | null = null;
   private nextRunner = 0;
@@ -65,13 +63,41 @@ export class WorkerNode {
     void navigator.locks.request(tabLockName(this.cloud, tabId), async () => this.removeTab(tabId));
   }
 
-  /** Streams snapshots to a tab until it closes (a closed tab's comlink proxy would pile up unanswered calls). */
-  async subscribeTab(tabId: string, listener: (s: NodeSnapshot) => void): Promise<void> {
+  /**
+   * Streams snapshot patches (api.ts: only the parts that changed) to a tab until it closes (a closed tab's
+   * comlink proxy would pile up unanswered calls). A hidden tab gets none; it gets the latest when shown again.
+   */
+  async subscribeTab(tabId: string, listener: (patch: SnapshotPatch) => void): Promise<void> {
     const { core } = await this.need();
     this.unsubscribers.get(tabId)?.();
-    this.unsubscribers.set(tabId, core.subscribe((snap) => {
-      void Promise.resolve(listener(snap)).catch(() => undefined);
-    }));
+    const diff = snapshotDiffer();
+    let missed = false;
+    const send = (snap: NodeSnapshot): void => {
+      if (this.hidden.has(tabId)) {
+        missed = true;
+        return;
+      }
+      missed = false;
+      void Promise.resolve(listener(diff(snap))).catch(() => undefined);
+    };
+    this.catchUp.set(tabId, () => {
+      if (missed) send(core.snapshot());
+    });
+    const unsubscribe = core.subscribe(send);
+    this.unsubscribers.set(tabId, () => {
+      unsubscribe();
+      this.catchUp.delete(tabId);
+    });
+  }
+
+  /** Whether the tab is shown (document.visibilityState): hidden tabs are not sent snapshots. */
+  setTabVisible(tabId: string, visible: boolean): void {
+    if (visible) {
+      this.hidden.delete(tabId);
+      this.catchUp.get(tabId)?.();
+    } else {
+      this.hidden.add(tabId);
+    }
   }
 
   registerRunner(tabId: string, runner: SandboxRunner): void {
@@ -95,6 +121,7 @@ export class WorkerNode {
 
   private removeTab(tabId: string): void {
     this.tabs.delete(tabId);
+    this.hidden.delete(tabId);
     this.runners.delete(tabId);
     this.unsubscribers.get(tabId)?.();
     this.unsubscribers.delete(tabId);
@@ -130,8 +157,14 @@ export class TabSession {
     return { peerId: identity.peerId, publicKey: identity.publicKey, cloud: this.node.cloud };
   }
 
-  async subscribe(listener: (s: NodeSnapshot) => void): Promise<void> {
+  /** Snapshot patches (api.ts `applySnapshotPatch` merges them); the first is a whole snapshot. */
+  async subscribe(listener: (patch: SnapshotPatch) => void): Promise<void> {
     await this.node.subscribeTab(this.requireTab(), listener);
+  }
+
+  /** The tab was shown or hidden: a hidden tab is sent no snapshots until it is shown again. */
+  setVisible(visible: boolean): void {
+    this.node.setTabVisible(this.requireTab(), visible);
   }
 
   async snapshot(): Promise<NodeSnapshot> {

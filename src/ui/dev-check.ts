@@ -44,7 +44,7 @@ const sample: NodeSnapshot = {
       stderr: '', error: 'E_TIME_LIMIT: over 2000 ms', durationMs: 2_000, attempts: 1 },
   ],
   hosting: [{ jobId: 'j-x', forPeer: c, name: 'hello.wasm', startedAt: 50_000 }],
-  log: [{ at: 60_000, level: 'warn', text: 'signaling: refused E_BAD_PROOF' }],
+  log: [{ seq: 1, at: 60_000, level: 'warn', text: 'signaling: refused E_BAD_PROOF' }],
   rejectedMessages: 4,
   services: {},
 };
