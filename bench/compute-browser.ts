@@ -4,7 +4,7 @@
  * hosts its own job) and pulled by the others, each task in a fresh WASI sandbox worker. Timed from the submit
  * click until the job's progress shows every task accepted.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { chromiumCpuTicks } from './chromium-cpu.ts';
 import type { Browser, Page } from 'playwright-core';
 import { startSignalingServer } from '../signaling/server.ts';
 import { connectedPeers, launchChromium, openPeer, pageDiagnosis, viewPeers, waitUntil, type PeerTab } from '../tests/browser/harness.ts';
@@ -19,33 +19,11 @@ export interface BrowserJob {
 }
 
 /**
- * CPU ticks (utime + stime, /proc) of every Chromium thread, summed by process type and thread name — printed for
- * the timed dispatch job when NEPHELE_BENCH_CPU=1, to see where a task's CPU goes (Linux only);
+ * Chromium's CPU per thread kind (chromium-cpu.ts), printed for the timed dispatch job when NEPHELE_BENCH_CPU=1 to
+ * see where a task's CPU goes (Linux only; NEPHELE_BENCH_CPU_PID=1 splits it per process);
  * NEPHELE_BENCH_PROFILE=1 adds JavaScript profiles of that job (compute-profile.ts).
  */
-function chromiumCpuTicks(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!/chrom/i.test(cmd)) continue;
-      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const name = stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '#');
-        const fields = stat.slice(close + 2).split(' ');
-        const ticks = Number(fields[11]) + Number(fields[12]);
-        const key = `${sub ?? type} / ${name}${process.env['NEPHELE_BENCH_CPU_PID'] === '1' ? ` ${pid}` : ''}`;
-        out.set(key, (out.get(key) ?? 0) + ticks);
-      }
-    } catch {
-      // The process or thread ended while we read it.
-    }
-  }
-  return out;
-}
+const cpuTicks = (): Map<string, number> => chromiumCpuTicks(process.env['NEPHELE_BENCH_CPU_PID'] === '1');
 
 function printCpu(before: Map<string, number>, after: Map<string, number>, tasks: number): void {
   const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
@@ -65,13 +43,13 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
   await page.getByTestId('compute-quorum-k').fill('1');
   await page.getByTestId('compute-time-limit').fill(String(job.timeLimitSeconds));
   if (cpu) {
-    const idle = chromiumCpuTicks();
+    const idle = cpuTicks();
     await new Promise((r) => setTimeout(r, 5_000));
     console.log('compute bench: idle for 5 s before the job (per "task" = per 1/80 s):');
-    printCpu(idle, chromiumCpuTicks(), 400);
+    printCpu(idle, cpuTicks(), 400);
   }
   const profiling = browser && process.env['NEPHELE_BENCH_PROFILE'] === '1' ? await startProfiling(browser, tabs) : null;
-  const cpuBefore = cpu ? chromiumCpuTicks() : null;
+  const cpuBefore = cpu ? cpuTicks() : null;
   const t0 = performance.now();
   const entry = await submitComputeJob(page, 30_000, 'bench job published');
   const publishedAfter = (performance.now() - t0) / 1000;
@@ -89,7 +67,7 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
   if (cpu) console.log(`compute bench: published after ${publishedAfter.toFixed(2)} s; progress ${timeline.join(', ')}`);
   const seconds = (performance.now() - t0) / 1000;
   console.log(`compute bench: ${job.count} × ${job.module} ${job.template} in ${seconds.toFixed(2)} s`);
-  if (cpuBefore) printCpu(cpuBefore, chromiumCpuTicks(), job.count);
+  if (cpuBefore) printCpu(cpuBefore, cpuTicks(), job.count);
   await profiling?.stop(job.count);
   const state = await entry.getAttribute('data-state');
   const progress = (await entry.getByTestId('compute-progress').textContent()) ?? '';

@@ -1,34 +1,14 @@
 /**
  * A/B of the storage put path: the quick put and get of bench/storage-browser.ts (no lookups) against two builds
  * of the app served side by side, alternately (A B A B …, same lock hold), with the CPU time Chromium's processes
- * used during each put (utime + stime from /proc, all processes whose name starts with "chrom" or "headless").
+ * used during each put (utime + stime of every Chromium thread, chromium-cpu.ts).
  *
  *   npx tsx bench/storage-ab.ts <dirA> <dirB> [rounds=3] [MiB=16] [peers=4]
  *
  * Run inside the browser lock and the loopback-only namespace, like the benches.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { chromiumCpuSeconds } from './chromium-cpu.ts';
 import { browserStorageFigures } from './storage-browser.ts';
-
-const TICKS_PER_SECOND = 100;
-
-/** Summed CPU seconds of Chromium's processes so far. */
-async function chromiumCpuSeconds(): Promise<number> {
-  let ticks = 0;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!/^(chrom|headless)/.test(name)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / TICKS_PER_SECOND;
-}
 
 async function main(): Promise<void> {
   const [dirA, dirB, roundsArg = '3', mibArg = '16', peersArg = '4'] = process.argv.slice(2);
@@ -44,8 +24,8 @@ async function main(): Promise<void> {
         f = await browserStorageFigures(Number(peersArg), mib, {
           staticDir: dir, lookups: false,
           onPhase: async (phase) => {
-            if (phase === 'put-start') cpuAtStart = await chromiumCpuSeconds();
-            if (phase === 'put-done') cpu = (await chromiumCpuSeconds()) - cpuAtStart;
+            if (phase === 'put-start') cpuAtStart = chromiumCpuSeconds();
+            if (phase === 'put-done') cpu = chromiumCpuSeconds() - cpuAtStart;
           },
         });
       } catch (err) {

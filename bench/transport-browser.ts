@@ -17,7 +17,7 @@
  * of n), read here as ms since that page's navigation, for the per-stage table. After the arrival phase, a few
  * newcomers join the cloud one at a time (newcomerJoins).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { chromiumCpuTicks } from './chromium-cpu.ts';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newPeerContext, startCloudServer } from '../tests/browser/harness.ts';
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
@@ -217,26 +217,3 @@ export async function browserIdleCpu(peers: number, seconds = 20, settleMs = 15_
 /** USER_HZ: /proc reports CPU time in these (100 on Linux). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** CPU ticks (utime + stime) of every running Chromium thread, summed by process type and thread name. */
-function chromiumCpuTicks(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!/chrom/i.test(cmd)) continue;
-      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const name = stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '#');
-        const fields = stat.slice(close + 2).split(' ');
-        const key = `${sub ?? type} / ${name}`;
-        out.set(key, (out.get(key) ?? 0) + Number(fields[11]) + Number(fields[12]));
-      }
-    } catch {
-      // The process or thread ended while it was read.
-    }
-  }
-  return out;
-}
