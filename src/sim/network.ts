@@ -116,7 +116,8 @@ export class SimNetwork {
   /** One tick of every protocol of the node. */
   tick(node: SimNode): void {
     if (!node.alive) return;
-    for (const p of node.protocols) this.carryOut(node, p.name, p.onTick(this.ctx(node)));
+    const ctx = this.ctx(node);
+    for (const p of node.protocols) this.carryOut(node, p.name, p.onTick(ctx));
   }
 
   /** Delivers an envelope now (called by the engine when its time has come). */

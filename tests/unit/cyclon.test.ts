@@ -137,6 +137,43 @@ describe('Cyclon', () => {
   });
 });
 
+describe('Cyclon key hints', () => {
+  // A message received right after it was made takes its ids' keys from the sender instead of recomputing them;
+  // an equal message from the wire (a copy) does not. Both must give the same views and answers.
+  it('gives the same views and messages whether a shuffle arrives as made or as a copy from the wire', () => {
+    const A = id(1000);
+    const B = id(2000);
+    const pair = () => {
+      const a = new Cyclon({ viewSize: 6, shuffleLength: 4 });
+      const b = new Cyclon({ viewSize: 6, shuffleLength: 4 });
+      a.onPeersDiscovered({ self: A, now: 0, rng: createRng(1) }, [B, id(1), id(2), id(3), id(4), id(5)]);
+      b.onPeersDiscovered({ self: B, now: 0, rng: createRng(2) }, [id(3), id(4), id(6), id(7), id(8), id(9)]);
+      return { a, b, ra: createRng(3), rb: createRng(4) };
+    };
+    const direct = pair();
+    const copied = pair();
+    for (let round = 0; round < 12; round++) {
+      // The direct exchange runs to its end before the copied one starts: only the last message made has a hint.
+      const [tick1] = direct.a.onTick({ self: A, now: 0, rng: direct.ra });
+      if (tick1?.kind !== 'send') break;
+      const [reply1] = direct.b.onMessage({ self: B, now: 0, rng: direct.rb }, A, tick1.msg);
+      if (reply1?.kind === 'send') direct.a.onMessage({ self: A, now: 0, rng: direct.ra }, B, reply1.msg);
+      const [tick2] = copied.a.onTick({ self: A, now: 0, rng: copied.ra });
+      expect(tick2).toEqual(tick1);
+      if (tick2?.kind !== 'send') break;
+      const [reply2] = copied.b.onMessage({ self: B, now: 0, rng: copied.rb }, A, structuredClone(tick2.msg));
+      expect(reply2).toEqual(reply1);
+      if (reply2?.kind === 'send') copied.a.onMessage({ self: A, now: 0, rng: copied.ra }, B, structuredClone(reply2.msg));
+      expect(direct.a.view()).toEqual(copied.a.view());
+      expect(direct.b.view()).toEqual(copied.b.view());
+      // Keep B in A's view so that the next round shuffles with B again.
+      direct.a.onPeersDiscovered({ self: A, now: 0, rng: direct.ra }, [B]);
+      copied.a.onPeersDiscovered({ self: A, now: 0, rng: copied.ra }, [B]);
+    }
+    expect(direct.b.view().map((e) => e.peer)).toContain(A);
+  });
+});
+
 describe('Cyclon wire decoder', () => {
   const ok = { t: 'shuffle', entries: [{ peer: id(1), age: 3 }] };
 

@@ -4,34 +4,58 @@
  * initiator's merge). It behaves as an insertion-ordered map target → sent peers that drops its oldest record
  * when one more arrives, and where recording a target again makes its record the newest.
  *
- * It is a fixed table in two flat arrays (one of ids, one of numbers) allocated once per node, because a node
- * records one shuffle per cycle: at 10^5 simulated nodes a Map entry and two arrays per record were a large part
- * of the garbage the simulator made and of the memory it had to walk; looking targets up by key (see Cyclon's
- * keyOf) reads no id strings.
+ * It is a fixed table kept in a region of an array its owner allocates once per node (Cyclon keeps its view in
+ * the same array), because a node records one shuffle per cycle: at 10^5 simulated nodes a Map entry and two
+ * arrays per record were a large part of the garbage the simulator made, and every separate object is one more
+ * scattered memory access. The region is laid out field by field (all targets, then all their keys, stamps and
+ * counts side by side), so finding a target reads one or two cache lines instead of one per record; looking
+ * targets up by key (see Cyclon's keyOf) reads no id strings.
  */
 import type { PeerId } from '../../core/ids.ts';
 
-/** Record r's ids: ids[r·(1 + width)] is its target (null when the slot is free), then the peers sent. */
-const TARGET = 0;
-const FIRST_SENT = 1;
-/** Record r's numbers: the target's key, when it was made (a counter, to find the oldest), the count sent, keys. */
-const TARGET_KEY = 0;
-const STAMP = 1;
-const COUNT = 2;
-const FIRST_SENT_KEY = 3;
+/** The target key of a free slot (keys are never negative), so that no lookup can match it. */
+const FREE = -1;
+
+/** Where record r's fields sit in the region, for capacity C and width W (sent peers per record). */
+const TARGETS = 0; // + r: the target ('' when free)
+const TARGET_KEYS = 1; // · C + r
+const STAMPS = 2; // · C + r: when it was made (a counter, to find the oldest)
+const COUNTS = 3; // · C + r: peers sent
+const SENT = 4; // · C + r·W + i: the i-th peer sent; then C·W keys of them; then the clock
 
 export class PendingShuffles {
-  private readonly ids: (PeerId | null)[];
-  private readonly numbers: number[];
-  private clock = 0;
+  private readonly targetKeysAt: number;
+  private readonly stampsAt: number;
+  private readonly countsAt: number;
+  private readonly sentAt: number;
+  private readonly sentKeysAt: number;
+  private readonly clockAt: number;
 
+  /** The number of array elements the table needs. */
+  static sizeFor(capacity: number, width: number): number {
+    return SENT * capacity + 2 * capacity * width + 1;
+  }
+
+  /** A table in `store[base .. base + sizeFor(capacity, width))`, which it initialises. */
   constructor(
+    private readonly store: (PeerId | number)[],
+    base: number,
     readonly capacity: number,
     /** The most peers one shuffle sends. */
     readonly width: number,
   ) {
-    this.ids = Array.from({ length: capacity * (FIRST_SENT + width) }, () => null);
-    this.numbers = Array.from({ length: capacity * (FIRST_SENT_KEY + width) }, () => 0);
+    this.targetKeysAt = base + TARGET_KEYS * capacity;
+    this.stampsAt = base + STAMPS * capacity;
+    this.countsAt = base + COUNTS * capacity;
+    this.sentAt = base + SENT * capacity;
+    this.sentKeysAt = this.sentAt + capacity * width;
+    this.clockAt = this.sentKeysAt + capacity * width;
+    for (let i = base; i <= this.clockAt; i++) store[i] = 0;
+    for (let r = 0; r < capacity; r++) {
+      store[base + TARGETS + r] = '';
+      store[this.targetKeysAt + r] = FREE;
+    }
+    for (let i = this.sentAt; i < this.sentKeysAt; i++) store[i] = '';
   }
 
   /**
@@ -39,33 +63,36 @@ export class PendingShuffles {
    * slot, or else the oldest record's. Returns the slot for `add`.
    */
   open(target: PeerId, key: number): number {
+    const store = this.store;
     let slot = this.find(target, key);
     if (slot < 0) {
+      const targetsAt = this.targetKeysAt - this.capacity;
       let oldest = 0;
       for (let r = 0; r < this.capacity; r++) {
-        if (this.ids[this.idBase(r) + TARGET] === null) {
+        if (store[targetsAt + r] === '') {
           slot = r;
           break;
         }
-        if (this.numbers[this.numberBase(r) + STAMP]! < this.numbers[this.numberBase(oldest) + STAMP]!) oldest = r;
+        if ((store[this.stampsAt + r] as number) < (store[this.stampsAt + oldest] as number)) oldest = r;
       }
       if (slot < 0) slot = oldest;
     }
-    const n = this.numberBase(slot);
-    this.ids[this.idBase(slot) + TARGET] = target;
-    this.numbers[n + TARGET_KEY] = key;
-    this.numbers[n + STAMP] = ++this.clock;
-    this.numbers[n + COUNT] = 0;
+    const clock = (store[this.clockAt] as number) + 1;
+    store[this.clockAt] = clock;
+    store[this.targetKeysAt - this.capacity + slot] = target;
+    store[this.targetKeysAt + slot] = key;
+    store[this.stampsAt + slot] = clock;
+    store[this.countsAt + slot] = 0;
     return slot;
   }
 
   /** Appends a sent peer to the record in `slot` (at most `width`). */
   add(slot: number, peer: PeerId, key: number): void {
-    const n = this.numberBase(slot);
-    const i = this.numbers[n + COUNT]!;
-    this.numbers[n + COUNT] = i + 1;
-    this.ids[this.idBase(slot) + FIRST_SENT + i] = peer;
-    this.numbers[n + FIRST_SENT_KEY + i] = key;
+    const i = this.store[this.countsAt + slot] as number;
+    this.store[this.countsAt + slot] = i + 1;
+    const at = slot * this.width + i;
+    this.store[this.sentAt + at] = peer;
+    this.store[this.sentKeysAt + at] = key;
   }
 
   /**
@@ -74,34 +101,31 @@ export class PendingShuffles {
    */
   take(target: PeerId, key: number): number {
     const slot = this.find(target, key);
-    if (slot >= 0) this.ids[this.idBase(slot) + TARGET] = null;
+    if (slot >= 0) {
+      this.store[this.targetKeysAt - this.capacity + slot] = '';
+      this.store[this.targetKeysAt + slot] = FREE;
+    }
     return slot;
   }
 
   count(slot: number): number {
-    return this.numbers[this.numberBase(slot) + COUNT]!;
+    return this.store[this.countsAt + slot] as number;
   }
 
   peer(slot: number, i: number): PeerId {
-    return this.ids[this.idBase(slot) + FIRST_SENT + i]!;
+    return this.store[this.sentAt + slot * this.width + i] as PeerId;
   }
 
   key(slot: number, i: number): number {
-    return this.numbers[this.numberBase(slot) + FIRST_SENT_KEY + i]!;
+    return this.store[this.sentKeysAt + slot * this.width + i] as number;
   }
 
   private find(target: PeerId, key: number): number {
+    const store = this.store;
+    const targetsAt = this.targetKeysAt - this.capacity;
     for (let r = 0; r < this.capacity; r++) {
-      if (this.numbers[this.numberBase(r) + TARGET_KEY] === key && this.ids[this.idBase(r) + TARGET] === target) return r;
+      if (store[this.targetKeysAt + r] === key && store[targetsAt + r] === target) return r;
     }
     return -1;
-  }
-
-  private idBase(slot: number): number {
-    return slot * (FIRST_SENT + this.width);
-  }
-
-  private numberBase(slot: number): number {
-    return slot * (FIRST_SENT_KEY + this.width);
   }
 }
