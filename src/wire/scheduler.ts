@@ -70,6 +70,8 @@ const announce = z.strictObject({
   requirements: requirementsSchema,
   timeLimitMs: z.number().int().min(JobLimits.MIN_TIME_LIMIT_MS).max(JobLimits.MAX_TIME_LIMIT_MS),
   taskCount: z.number().int().min(1).max(JobLimits.MAX_TASKS),
+  /** Hosts that run each task (the redundancy's n); absent means 1. */
+  copies: z.number().int().min(1).max(JobLimits.MAX_REDUNDANCY).optional(),
   /** The job runs only on members of this slice. */
   slice: jobSliceName.optional(),
 });

@@ -129,6 +129,20 @@ describe('batch leases', () => {
     }
   });
 
+  it('a voted job (redundancy n > 1) gets no batch: its votes come back one by one, while the quorum is open', () => {
+    const net = new Net();
+    const sub = net.add(0);
+    const hosts = [1, 2, 3].map((n) => net.add(n, { capabilities: CAPS, limits: SLOTS }));
+    const jobId = net.submit(job(60, { redundancy: { n: 3, k: 2 } }));
+    for (let round = 0; round < 200 && sub.jobProgress(jobId)!.status === 'running'; round++) {
+      for (const [i, host] of hosts.entries()) {
+        expect(host.runningTasks().length).toBeLessThanOrEqual(SLOTS.maxConcurrentTasks);
+        for (const b of net.run(i + 1, 10)) expect(b).toHaveLength(1);
+      }
+    }
+    expect(sub.jobProgress(jobId)).toMatchObject({ status: 'completed', accepted: 60 });
+  });
+
   it('maxPrefetch 1 turns batches off', () => {
     const net = new Net();
     net.add(0);
@@ -194,7 +208,7 @@ describe('batch leases', () => {
     expect(net.outcomes).toHaveLength(24);
   });
 
-  it('2-of-3 with batches: copies of a task go to distinct hosts and only agreeing digests are accepted', () => {
+  it('2-of-3 among batching hosts: copies of a task go to distinct hosts, only agreeing digests are accepted, the forger is named', () => {
     const net = new Net();
     const sub = net.add(0, { announceIntervalMs: 100 });
     for (const n of [1, 2, 3, 4]) net.add(n, { capabilities: CAPS, limits: SLOTS });
@@ -216,6 +230,7 @@ describe('batch leases', () => {
       expect(o.agreeing).not.toContain(id(4));
       expect(o.agreeing.length).toBeGreaterThanOrEqual(2);
     }
+    expect(sub.jobProgress(jobId)!.suspects).toEqual([id(4)]);
   });
 
   it('revoke, cancel and pause reach waiting copies; a batch frees its slot only when its last copy is gone', () => {

@@ -45,6 +45,8 @@ interface Subscription {
   readonly submitter: PeerId;
   /** The job's slice, if it runs on one. */
   readonly slice: string | undefined;
+  /** Each task runs on several hosts and is decided by vote: no batch leases (see room()). */
+  readonly voted: boolean;
   /** Slots asked for and not yet answered. */
   reserved: number;
   pulledAt: number;
@@ -161,7 +163,7 @@ export class HostSide {
     if (msg.submitter === self || this.finished.has(msg.jobId) || this.subscriptions.has(msg.jobId)) return [];
     if (!this.caps || !qualifies(msg.image, msg.requirements, this.caps, this.limits.cpuCapPercent, msg.slice)) return [];
     this.subscriptions.set(msg.jobId, {
-      jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, reserved: 0, pulledAt: 0, nextPullAt: now, meanMs: null,
+      jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, voted: (msg.copies ?? 1) > 1, reserved: 0, pulledAt: 0, nextPullAt: now, meanMs: null,
     });
     return this.pullDue(now);
   }
@@ -280,10 +282,15 @@ export class HostSide {
     return out;
   }
 
-  /** Copies this host may hold for a job: its slots, plus a batch of waiting ones once its copies prove short. */
+  /**
+   * Copies this host may hold for a job: its slots, plus a batch of waiting ones once its copies prove short.
+   * A voted job gets no batch: a batch's results return together at its end, while the quorum closes on the first
+   * k agreeing votes and revokes the rest, so batched votes would mostly come too late to be counted, and a
+   * lying host would seldom be outvoted and named.
+   */
   private room(sub: Subscription): number {
     const slots = this.limits.maxConcurrentTasks;
-    if (sub.meanMs === null || this.maxPrefetch === 1) return slots;
+    if (sub.meanMs === null || this.maxPrefetch === 1 || sub.voted) return slots;
     const extra = Math.floor(this.prefetchBudgetMs / Math.max(1, sub.meanMs));
     return slots * (1 + Math.min(this.maxPrefetch - 1, extra));
   }

@@ -287,6 +287,7 @@ export class Scheduler implements Protocol<SchedulerMessage> {
       v: V, t: 'announce', jobId: job.id, submitter: ctx.self, round: job.round, hops: this.hopLimit,
       image: job.spec.image, requirements: job.spec.requirements, timeLimitMs: job.spec.timeLimitMs,
       taskCount: job.spec.tasks.length, ...(job.spec.slice === undefined ? {} : { slice: job.spec.slice }),
+      ...(job.spec.redundancy.n > 1 ? { copies: job.spec.redundancy.n } : {}),
     };
     return this.targets(ctx, []).map((to) => ({ kind: 'send', to, msg }));
   }
