@@ -7,7 +7,7 @@
  * job, run one after another in the same call (one round trip from the node for many tiny tasks). Called in a
  * page (the SharedWorker reaches it through comlink), where `Worker` exists.
  */
-import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
+import { failedResult, runTaskAndBatch, WasiErrors, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME, type SandboxRequest } from './sandbox-messages.ts';
 import { browserWorkerChannel } from './browser-worker.ts';
 import { superviseWorkerTask } from './worker-task-host.ts';
@@ -18,21 +18,10 @@ import { parkWorker, takeParkedWorker } from './browser-worker-pool.ts';
  * Runs a task, and the tasks of its `batch` after it one by one (each in the job's reused worker, under its own
  * limits; a task killed at its limit takes its worker with it and the next one starts a fresh worker).
  */
-export async function runWasiTaskInBrowser(
+export function runWasiTaskInBrowser(
   spec: WasiTaskSpec, wasm: Uint8Array, name: string = DEFAULT_PROGRAM_NAME,
 ): Promise<WasiTaskResult> {
-  const { batch, ...first } = spec;
-  if (batch === undefined) return runOne(first, wasm, name);
-  if (batch.length > WasiLimits.MAX_BATCH_TASKS) {
-    return failedResult(WasiErrors.BAD_SPEC, `a batch of ${batch.length} tasks, over ${WasiLimits.MAX_BATCH_TASKS}`);
-  }
-  const result = await runOne(first, wasm, name);
-  const rest: WasiTaskResult[] = [];
-  for (const next of batch) {
-    const { batch: _nested, ...one } = next;
-    rest.push(await runOne(one, wasm, name));
-  }
-  return { ...result, batch: rest };
+  return runTaskAndBatch(spec, (one) => runOne(one, wasm, name));
 }
 
 async function runOne(spec: WasiTaskSpec, wasm: Uint8Array, name: string): Promise<WasiTaskResult> {

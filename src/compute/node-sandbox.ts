@@ -8,7 +8,7 @@
  * guest's linear memory is capped by rewriting the module (wasi-run.ts); the worker's JS heap, which holds the in-memory file system and captured output, is capped with
  * resourceLimits.
  */
-import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
+import { failedResult, runTaskAndBatch, WasiErrors, type WasiTaskResult, type WasiTaskSpec } from './wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME, type SandboxRequest } from './sandbox-messages.ts';
 import { startNodeWorker, type NodeWorker } from './node-worker-thread.ts';
 import { superviseWorkerTask } from './worker-task-host.ts';
@@ -87,17 +87,6 @@ export async function runWasiTaskInNodeReusing(
  * takes its thread with it and the next copy starts a fresh one. The batch's results come back in `batch`, in
  * order. (With a fresh thread per copy, ~0.3 s each, copies would never prove short enough to be batched.)
  */
-export async function runWasiBatchInNode(spec: WasiTaskSpec, wasm: Uint8Array, name: string = DEFAULT_PROGRAM_NAME): Promise<WasiTaskResult> {
-  const { batch, ...first } = spec;
-  if (batch === undefined) return runWasiTaskInNodeReusing(first, wasm, name);
-  if (batch.length > WasiLimits.MAX_BATCH_TASKS) {
-    return failedResult(WasiErrors.BAD_SPEC, `a batch of ${batch.length} tasks, over ${WasiLimits.MAX_BATCH_TASKS}`);
-  }
-  const result = await runWasiTaskInNodeReusing(first, wasm, name);
-  const rest: WasiTaskResult[] = [];
-  for (const next of batch) {
-    const { batch: _nested, ...one } = next;
-    rest.push(await runWasiTaskInNodeReusing(one, wasm, name));
-  }
-  return { ...result, batch: rest };
+export function runWasiBatchInNode(spec: WasiTaskSpec, wasm: Uint8Array, name: string = DEFAULT_PROGRAM_NAME): Promise<WasiTaskResult> {
+  return runTaskAndBatch(spec, (one) => runWasiTaskInNodeReusing(one, wasm, name));
 }

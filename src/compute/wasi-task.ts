@@ -131,3 +131,24 @@ export function validateWasiTaskSpec(spec: unknown): Decoded<WasiTaskSpec> {
 export function failedResult(code: string, message: string, durationMs = 0, stdout = '', stderr = ''): WasiTaskResult {
   return { ok: false, code, message, stdout, stderr, durationMs };
 }
+
+/**
+ * Runs a spec's task, then the tasks of its `batch` one after another with `runOne` (each under its own limits);
+ * the batch's results come back in `batch`, in order. A batch over MAX_BATCH_TASKS is refused whole.
+ */
+export async function runTaskAndBatch(
+  spec: WasiTaskSpec, runOne: (one: WasiTaskSpec) => Promise<WasiTaskResult>,
+): Promise<WasiTaskResult> {
+  const { batch, ...first } = spec;
+  if (batch === undefined) return runOne(first);
+  if (batch.length > WasiLimits.MAX_BATCH_TASKS) {
+    return failedResult(WasiErrors.BAD_SPEC, `a batch of ${batch.length} tasks, over ${WasiLimits.MAX_BATCH_TASKS}`);
+  }
+  const result = await runOne(first);
+  const rest: WasiTaskResult[] = [];
+  for (const next of batch) {
+    const { batch: _nested, ...one } = next;
+    rest.push(await runOne(one));
+  }
+  return { ...result, batch: rest };
+}
