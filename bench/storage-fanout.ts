@@ -8,10 +8,8 @@
  * only its raw channels are used, so nothing of the app runs.
  */
 import type { Page } from 'playwright-core';
-import { startSignalingServer } from '../signaling/server.ts';
-import { launchChromium, newPeerContext, waitUntil } from '../tests/browser/harness.ts';
-import { median } from './transport-browser.ts';
-import { callBenchPage as call } from './transport-browser-throughput.ts';
+import { waitUntil } from '../tests/browser/harness.ts';
+import { callBenchPage as call, mediansOf, WARM_UP_BYTES, withBenchPages } from './transport-browser-throughput.ts';
 
 export interface FanOutFigures {
   /** message size → MB/s (median of the rounds) with one receiver */
@@ -22,20 +20,10 @@ export interface FanOutFigures {
   readonly fanOutRounds: Map<number, number[]>;
 }
 
-/** A fresh channel's first transfer is slower (bench/transport-browser-throughput.ts): warm every channel first. */
-const WARM_UP_BYTES = 8 * 1024 * 1024;
-
 /** Single-channel and fan-out rates (MB/s per receiver) from one sender to `receivers` pages. */
-export async function rawFanOut(receivers: number, sizes: readonly number[], total: number, rounds = 1): Promise<FanOutFigures> {
-  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
-  const browser = await launchChromium();
-  try {
-    const pages = await Promise.all(Array.from({ length: receivers + 1 }, async () => {
-      const page = await (await newPeerContext(browser)).newPage();
-      await page.goto(`${server.url}/`);
-      await page.waitForFunction(() => 'transportBench' in window);
-      return page;
-    }));
+export function rawFanOut(receivers: number, sizes: readonly number[], total: number, rounds = 1): Promise<FanOutFigures> {
+  // A fresh channel's first transfer is slower (WARM_UP_BYTES): every channel is warmed first.
+  return withBenchPages(receivers + 1, async (pages) => {
     const [sender, ...targets] = pages as [Page, ...Page[]];
     const ids = targets.map((_, i) => `r${i}`);
     for (const [i, target] of targets.entries()) {
@@ -67,10 +55,6 @@ export async function rawFanOut(receivers: number, sizes: readonly number[], tot
         }
       }
     }
-    const medians = (m: Map<number, number[]>): Map<number, number> => new Map([...m].map(([s, rates]) => [s, median(rates)]));
-    return { single: medians(single), fanOut: medians(fanOut), singleRounds: single, fanOutRounds: fanOut };
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+    return { single: mediansOf(single), fanOut: mediansOf(fanOut), singleRounds: single, fanOutRounds: fanOut };
+  });
 }

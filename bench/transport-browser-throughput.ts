@@ -4,7 +4,7 @@
  * same bytes as frames. Serves the bench page (bench/page, built into dist-bench/) from the real server.
  */
 import type { Page } from 'playwright-core';
-import { startSignalingServer } from '../signaling/server.ts';
+import { startSignalingServer, type SignalingServer } from '../signaling/server.ts';
 import { launchChromium, newPeerContext, waitUntil } from '../tests/browser/harness.ts';
 import { median } from './transport-browser.ts';
 import type { TransportBenchApi } from './page/transport-page.ts';
@@ -24,7 +24,33 @@ export interface ThroughputFigures {
  * moves WARM_UP_BYTES unmeasured, and each size is then measured in rounds ordered raw-edge, edge-raw, … so a
  * drift in machine load does not favour one side.
  */
-const WARM_UP_BYTES = 8 * 1024 * 1024;
+export const WARM_UP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Opens `count` bench pages (bench/page, built into dist-bench/, served by the real server), each in its own
+ * context, runs `work` on them, and closes everything after.
+ */
+export async function withBenchPages<T>(count: number, work: (pages: Page[], server: SignalingServer) => Promise<T>): Promise<T> {
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
+  const browser = await launchChromium();
+  try {
+    const pages = await Promise.all(Array.from({ length: count }, async () => {
+      const page = await (await newPeerContext(browser)).newPage();
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => 'transportBench' in window);
+      return page;
+    }));
+    return await work(pages, server);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** size → the median of its rounds' rates. */
+export function mediansOf(rounds: ReadonlyMap<number, number[]>): Map<number, number> {
+  return new Map([...rounds].map(([size, rates]) => [size, median(rates)]));
+}
 
 /** Calls `window.transportBench[method]` (bench/page/transport-page.ts) in a bench page. */
 export function callBenchPage<K extends keyof TransportBenchApi>(
@@ -35,6 +61,7 @@ export function callBenchPage<K extends keyof TransportBenchApi>(
     [method, args] as const,
   ) as Promise<Awaited<ReturnType<TransportBenchApi[K]>>>;
 }
+
 /**
  * MB/s of one transfer, timed inside the pages (sender's start to the receiver's last byte, on the epoch clock
  * both pages share), so the harness's polling does not blur it.
@@ -51,16 +78,9 @@ async function timed(receiver: Page, kind: 'raw' | 'edge', total: number, start:
   return total / ((doneAt! - startedAt) / 1000) / 1e6;
 }
 
-export async function browserThroughput(sizes: readonly number[], total: number, rounds = 1): Promise<ThroughputFigures> {
-  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
-  const browser = await launchChromium();
-  try {
-    const [a, b] = await Promise.all([0, 1].map(async () => {
-      const page = await (await newPeerContext(browser)).newPage();
-      await page.goto(`${server.url}/`);
-      await page.waitForFunction(() => 'transportBench' in window);
-      return page;
-    })) as [Page, Page];
+export function browserThroughput(sizes: readonly number[], total: number, rounds = 1): Promise<ThroughputFigures> {
+  return withBenchPages(2, async (pages, server) => {
+    const [a, b] = pages as [Page, Page];
     await callBenchPage(a, 'rawAccept', await callBenchPage(b, 'rawAnswer', await callBenchPage(a, 'rawOffer')));
     const idA = await callBenchPage(a, 'edgeStart', server.wsUrl);
     const idB = await callBenchPage(b, 'edgeStart', server.wsUrl);
@@ -84,10 +104,6 @@ export async function browserThroughput(sizes: readonly number[], total: number,
         }
       }
     }
-    const medians = (m: Map<number, number[]>): Map<number, number> => new Map([...m].map(([size, rates]) => [size, median(rates)]));
-    return { raw: medians(raw), edge: medians(edge), rawRounds: raw, edgeRounds: edge };
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+    return { raw: mediansOf(raw), edge: mediansOf(edge), rawRounds: raw, edgeRounds: edge };
+  });
 }
