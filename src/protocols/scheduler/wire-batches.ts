@@ -85,7 +85,7 @@ export function packOutgoing(out: readonly Outgoing[]): Outgoing[] {
       g.output += outputChars(m);
       continue;
     }
-    const fresh: Group = { to: o.to, items: m.t === 'lease' ? [m] : [m], chars: entryChars(m), output: outputChars(m) };
+    const fresh: Group = { to: o.to, items: [m] as LeaseMessage[] | ResultMessage[], chars: entryChars(m), output: outputChars(m) };
     open.set(o.to, fresh);
     slots.push(fresh);
   }
