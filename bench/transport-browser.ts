@@ -176,6 +176,19 @@ export interface IdleCpuFigures {
   readonly settled: number;
   readonly totalCores: number;
   readonly byThread: ReadonlyMap<string, number>;
+  /** Frames each node sent per second during the measurement (median over pages; from the portal's link table). */
+  readonly framesOutPerSecond: number;
+  /** Links per page at the end (median). */
+  readonly links: number;
+}
+
+/** A page's links and the frames its node sent over them, from the portal's connections card. */
+async function readLinks(page: Page): Promise<{ links: number; framesOut: number }> {
+  return page.evaluate(() => {
+    const rows = [...document.querySelectorAll('[data-testid="connection"]')];
+    const out = rows.reduce((sum, row) => sum + Number(row.querySelectorAll('td')[3]?.textContent ?? 0), 0);
+    return { links: rows.length, framesOut: out };
+  });
 }
 
 /**
@@ -196,18 +209,23 @@ export async function browserIdleCpu(peers: number, seconds = 20, settleMs = 15_
     }
     await new Promise((r) => setTimeout(r, settleMs));
     const views = await Promise.all(pages.map((page) => readMarks(page, full).then((m) => m.full !== null, () => false)));
+    const linksBefore = await Promise.all(pages.map((page) => readLinks(page).catch(() => null)));
     const before = chromiumCpuTicks();
     const started = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const after = chromiumCpuTicks();
     const elapsed = (performance.now() - started) / 1000;
+    const linksAfter = await Promise.all(pages.map((page) => readLinks(page).catch(() => null)));
+    // A link that closed meanwhile takes its counter with it: such a page's rate is a lower bound, good enough here.
+    const rates = linksAfter.flatMap((a, i) => (a && linksBefore[i] ? [Math.max(0, a.framesOut - linksBefore[i]!.framesOut) / elapsed] : []));
     const byThread = new Map<string, number>();
     for (const [key, ticks] of after) {
       const used = (ticks - (before.get(key) ?? 0)) / CLOCK_TICKS_PER_SECOND / elapsed;
       if (used > 0) byThread.set(key, used);
     }
     const totalCores = [...byThread.values()].reduce((sum, c) => sum + c, 0);
-    return { peers, seconds: elapsed, settled: views.filter(Boolean).length, totalCores, byThread };
+    const links = linksAfter.flatMap((a) => (a ? [a.links] : []));
+    return { peers, seconds: elapsed, settled: views.filter(Boolean).length, totalCores, byThread, framesOutPerSecond: median(rates), links: median(links) };
   } finally {
     await browser.close();
     await server.close();

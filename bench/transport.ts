@@ -5,7 +5,8 @@
  * real Chromium peers vs the goals of issue #2 (first channel ≤ 1 s, full view ≤ 3 s).
  * Each join comes with a per-stage table of where the pages' join time goes, and with 5 newcomers joining the
  * cloud afterwards, one at a time. `npm run bench -- transport --join [--quick] [--peers=N]` runs only the join
- * rows (8 and 32 peers; 8 with --quick; N with --peers); `… transport --idle [--peers=N]` only the idle-cloud CPU.
+ * rows (8 and 32 peers; 8 with --quick; N with --peers); `… transport --idle [--peers=N]` only the idle-cloud CPU;
+ * `… transport --frames [--peers=N]` only the frames an idle node sends per tick, by protocol (no browser).
  */
 import { printTable, row, type BenchRow, type BenchSuite } from './table.ts';
 import { edgeFigures, rawChannelRate } from './transport-node.ts';
@@ -14,6 +15,7 @@ import { browserIdleCpu, browserJoinTimes, median, percentile, type JoinFigures,
 import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
 import { JOIN_STAGES } from '../src/net/join-marks.ts';
 import { browserThroughput } from './transport-browser-throughput.ts';
+import { idleFrames } from './idle-frames.ts';
 
 const MiB = 1024 * 1024;
 const GOAL = 'goal of issue #2';
@@ -164,6 +166,8 @@ async function idleRows(): Promise<BenchRow[]> {
   const rows = [
     row({ figure: `idle cloud, Chromium CPU in all (${idle.peers} peers)`, value: idle.totalCores, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
     row({ figure: `idle cloud, Chromium CPU per peer (${idle.peers} peers)`, value: idle.totalCores / idle.peers, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
+    row({ figure: `idle cloud, frames a node sends per second, median (${idle.peers} peers)`, value: idle.framesOutPerSecond, unit: 'frames/s', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
+    row({ figure: `idle cloud, links per node, median (${idle.peers} peers)`, value: idle.links, unit: 'links', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }),
   ];
   for (const [thread, cores] of [...idle.byThread].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
     rows.push(row({ figure: `idle cloud, ${thread} (${idle.peers} peers)`, value: cores, unit: 'cores', reference: null, referenceSource: '', n: idle.peers, conditions: c, better: 'lower' }));
@@ -171,7 +175,20 @@ async function idleRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+/** `--frames [--peers=N]`: frames an idle node sends per tick, by protocol and by message type (idle-frames.ts). */
+async function frameRows(): Promise<BenchRow[]> {
+  const flag = process.argv.find((a) => a.startsWith('--peers='));
+  const peers = flag ? Number(flag.slice('--peers='.length)) : 8;
+  const f = await idleFrames(Number.isInteger(peers) && peers >= 2 ? peers : 8);
+  const c = `${f.peers} NodeCores (storage, compute, cloud services) over the in-memory test network, 100 ms ticks, 60 ticks to settle, then frames counted for ${f.nodeTicks.toFixed(0)} ticks (run by each node); per node per tick`;
+  const rows = [row({ figure: `idle node, frames sent per tick (${f.peers} peers)`, value: f.total, unit: 'frames', reference: null, referenceSource: '', n: f.peers, conditions: c, better: 'lower' })];
+  for (const [p, v] of f.byProtocol) rows.push(row({ figure: `idle node, ${p} frames per tick`, value: v, unit: 'frames', reference: null, referenceSource: '', n: f.peers, conditions: c, better: 'lower' }));
+  for (const [m, v] of f.byMessage) rows.push(row({ figure: `idle node, ${m} per tick`, value: v, unit: 'frames', reference: null, referenceSource: '', n: f.peers, conditions: c, better: 'lower' }));
+  return rows;
+}
+
 async function run(quick: boolean): Promise<BenchRow[]> {
+  if (process.argv.includes('--frames')) return frameRows();
   if (process.argv.includes('--idle')) return idleRows();
   if (process.argv.includes('--join')) return joinOnly(quick);
   return [...(await browserRows(quick)), ...(await relayRows(quick))];

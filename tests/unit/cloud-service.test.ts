@@ -2,7 +2,8 @@
  * The cloud service in real NodeCores joined by an in-memory loopback network (frames delivered asynchronously):
  * the attribute directory spreads, runInstances allocates exactly the n best free matching peers, two concurrent
  * requests for the same best peers end disjoint, slice members form a ring by id that heals when members die,
- * commands fail with named errors, and the site head is the longest-uptime peer of the site.
+ * commands fail with named errors, the site head is the longest-uptime peer of the site, and Sliver's rank
+ * estimates by both attributes become exact.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerId } from '../../src/core/ids.ts';
@@ -158,4 +159,12 @@ describe('cloud service between NodeCores', () => {
     const site = await run(cores[0]!, 'setSite', { site: 'moon' });
     expect((site as { site: string }).site).toBe('moon');
   }, 70_000);
+
+  it('estimates each peer rank by cpuScore and by memoryMB exactly, over one Sliver exchange for both', async () => {
+    const { cores } = await cloud(8);
+    // Peer i is the (i+1)-th lowest by both attributes: its true rank is i / 8 (with all 7 others heard).
+    const exact = (): boolean => cores.every((c, i) => state(c).ranks.cpuScore === i / 8 && state(c).ranks.memoryMB === i / 8);
+    await until(exact, 15_000, 'exact rank estimates');
+    expect(Object.keys(state(cores[0]!).ranks).sort()).toEqual(['cpuScore', 'memoryMB']);
+  }, 30_000);
 });

@@ -21,6 +21,13 @@
  * becomes the successor. Stabilize and notify then splice the two rings together (the random-lookup repair of
  * ring partitions; cf. Stoica et al. 2003 §4.4 on loopy and split rings).
  *
+ * Adaptive stabilisation (`maxRoundIntervalTicks` > 1; the paper runs its periodic tasks at a fixed rate): a round
+ * (stabilize, check_predecessor, one fix_fingers lookup) that finds successors, predecessor and fingers unchanged
+ * doubles the ticks to the next round, up to the cap; any change of them (a join, a dropped neighbour, a moved
+ * finger) brings rounds back to every tick (adaptive-interval.ts). So that a change in a node's successor list does
+ * not travel back one predecessor per interval, such a node sends its `pred` answer unasked to its predecessor (and
+ * the previous one): repairs spread at message speed. A silent dead neighbour is dropped at most one interval later.
+ *
  * Hops count forwardings: a key the origin resolves from its own successor takes 0 hops.
  */
 import type { PeerId } from '../../core/ids.ts';
@@ -29,6 +36,7 @@ import { isPeerId } from '../../core/ids.ts';
 import type { ChordMessage } from '../../wire/chord.ts';
 import { MAX_HOPS } from '../../wire/chord.ts';
 import type { View } from '../peer-sampling/view.ts';
+import { AdaptiveInterval } from '../adaptive-interval.ts';
 import { FingerTable } from './finger-table.ts';
 import { PendingLookups, type LookupPurpose, type LookupResult, type PendingLookup } from './pending-lookups.ts';
 import { distance, hexOf, inHalfOpen, inOpen, positionOf, RING_BITS, ringNode, type RingNode } from './ring.ts';
@@ -49,6 +57,8 @@ export interface ChordOptions {
   readonly view?: View;
   /** Ticks between lookups of the node's own id through a random view peer, to merge separate rings (default 10; 0 = never). */
   readonly mergeCheckTicks?: number;
+  /** Most ticks between maintenance rounds while they change nothing (see the file comment; default 1 = every tick). */
+  readonly maxRoundIntervalTicks?: number;
 }
 
 const RING_ID = /^[0-9a-f]{40}$/;
@@ -89,6 +99,10 @@ export class Chord implements Protocol<ChordMessage> {
   private readonly replyTimeoutTicks: number;
   private readonly view: View | undefined;
   private readonly mergeCheckTicks: number;
+  private readonly rounds: AdaptiveInterval;
+  /** The successor list version and predecessor last announced to the predecessor (adaptive mode only). */
+  private announcedSuccessors = 0;
+  private announcedPred: PeerId | undefined;
 
   constructor(self: PeerId, options: ChordOptions = {}) {
     this.self = ringNode(self);
@@ -99,6 +113,12 @@ export class Chord implements Protocol<ChordMessage> {
     this.replyTimeoutTicks = options.replyTimeoutTicks ?? 3;
     this.view = options.view;
     this.mergeCheckTicks = options.mergeCheckTicks ?? 10;
+    this.rounds = new AdaptiveInterval(options.maxRoundIntervalTicks ?? 1);
+  }
+
+  /** Ticks between maintenance rounds at the moment (1 while anything changes; see maxRoundIntervalTicks). */
+  currentRoundInterval(): number {
+    return this.rounds.current;
   }
 
   successor(): PeerId | undefined {
@@ -157,6 +177,8 @@ export class Chord implements Protocol<ChordMessage> {
       if (via && !this.pending.some((p) => p.purpose.kind === 'join')) out.push(...this.join(ctx, via));
       return out;
     }
+    out.push(...this.announceChanges());
+    if (!this.rounds.due(this.ticks, `${this.successors.version}/${this.fingers.version}/${this.predecessorNode?.id}`)) return out;
     // stabilize
     if (this.awaitingPred?.peer !== succ.id) {
       this.awaitingPred = { peer: succ.id, since: this.ticks };
@@ -287,6 +309,21 @@ export class Chord implements Protocol<ChordMessage> {
 
   // ---- stabilization ----
 
+  /** Adaptive mode: the stabilize answer, unasked, to the predecessor(s) when this node's neighbours changed. */
+  private announceChanges(): Out {
+    if (this.rounds.max <= 1) return [];
+    const pred = this.predecessorNode?.id;
+    const previous = this.announcedPred;
+    if (this.successors.version === this.announcedSuccessors && pred === previous) return [];
+    this.announcedSuccessors = this.successors.version;
+    this.announcedPred = pred;
+    const to = new Set<PeerId>();
+    if (pred !== undefined) to.add(pred);
+    if (previous !== undefined && previous !== pred) to.add(previous);
+    const msg: ChordMessage = { t: 'pred', pred: pred ?? null, succs: this.successors.ids() };
+    return [...to].map((peer) => ({ kind: 'send', to: peer, msg }));
+  }
+
   private fixNextFinger(ctx: ProtocolContext, succ: RingNode): Out {
     if (this.nextFinger === 0) this.nextFinger = this.fingers.fill(0, succ);
     if (this.nextFinger >= RING_BITS) {
@@ -346,6 +383,7 @@ export class Chord implements Protocol<ChordMessage> {
     this.successors.remove(peer);
     this.fingers.remove(peer);
     if (this.predecessorNode?.id === peer) this.predecessorNode = undefined;
+    if (this.announcedPred === peer) this.announcedPred = undefined; // gone: nothing to tell it
     if (this.awaitingPred?.peer === peer) this.awaitingPred = undefined;
     if (this.awaitingPong?.peer === peer) this.awaitingPong = undefined;
     if (this.successors.size === 0) {

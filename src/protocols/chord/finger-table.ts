@@ -20,6 +20,8 @@ export class FingerTable {
   private readonly slots: (RingNode | undefined)[] = new Array<RingNode | undefined>(RING_BITS).fill(undefined);
   /** The distinct fingers, farthest first; rebuilt after a change (lookups far outnumber changes). */
   private distinctCache: Distinct[] | null = null;
+  /** Bumped whenever a slot changes (adaptive stabilisation compares it between rounds). */
+  version = 0;
 
   constructor(readonly self: RingNode) {}
 
@@ -37,7 +39,7 @@ export class FingerTable {
    */
   fill(i: number, node: RingNode): number {
     if (node.id === this.self.id) {
-      if (this.slots[i] !== undefined) this.distinctCache = null;
+      if (this.slots[i] !== undefined) this.changed();
       this.slots[i] = undefined;
       return i + 1;
     }
@@ -50,7 +52,12 @@ export class FingerTable {
   private put(i: number, node: RingNode): void {
     if (this.slots[i]?.id === node.id) return;
     this.slots[i] = node;
+    this.changed();
+  }
+
+  private changed(): void {
     this.distinctCache = null;
+    this.version++;
   }
 
   /** Forgets a peer everywhere in the table. */
@@ -58,7 +65,7 @@ export class FingerTable {
     for (let i = 0; i < RING_BITS; i++) {
       if (this.slots[i]?.id !== id) continue;
       this.slots[i] = undefined;
-      this.distinctCache = null;
+      this.changed();
     }
   }
 

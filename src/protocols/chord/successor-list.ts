@@ -11,6 +11,8 @@ import { distance, type RingNode } from './ring.ts';
 
 export class SuccessorList {
   private list: RingNode[] = [];
+  /** Bumped whenever the list's ids change (adaptive stabilisation compares it between rounds). */
+  version = 0;
 
   constructor(
     readonly self: RingNode,
@@ -54,13 +56,13 @@ export class SuccessorList {
       out.push(n);
       if (out.length >= this.r) break;
     }
-    this.list = out;
+    this.set(out);
   }
 
   /** A node found between self and the successor becomes the new first entry. */
   prepend(node: RingNode): void {
     if (node.id === this.self.id) return;
-    this.list = [node, ...this.list.filter((n) => n.id !== node.id)].slice(0, this.r);
+    this.set([node, ...this.list.filter((n) => n.id !== node.id)].slice(0, this.r));
   }
 
   /** Inserts a node at its clockwise place (used when the list ran dry and a finger stands in). */
@@ -71,12 +73,21 @@ export class SuccessorList {
     if (at < 0) at = this.list.length;
     this.list.splice(at, 0, node);
     if (this.list.length > this.r) this.list.length = this.r;
+    this.version++;
   }
 
   remove(id: PeerId): boolean {
     const before = this.list.length;
     this.list = this.list.filter((n) => n.id !== id);
-    return this.list.length !== before;
+    if (this.list.length === before) return false;
+    this.version++;
+    return true;
+  }
+
+  private set(next: RingNode[]): void {
+    const same = next.length === this.list.length && next.every((n, i) => n.id === this.list[i]!.id);
+    this.list = next;
+    if (!same) this.version++;
   }
 
   /** The entry farthest from self that still lies strictly between self and key. */

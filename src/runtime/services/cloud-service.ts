@@ -1,8 +1,9 @@
 /**
  * The P2PCS cloud service in the live node (Babaoglu et al., "Design and Implementation of a P2P Cloud System":
  * node attributes, aggregated cloud totals, ordered slicing, slices allocated on request and bound into T-Man
- * rings, site clustering). Hosts Sliver twice (protocols 'sliver-cpu' ranking cpuScore and 'sliver-mem' ranking
- * memoryMB), T-Man over the slice this node belongs to, and its own 'cloud' protocol: attribute directory gossip,
+ * rings, site clustering). Hosts one Sliver (protocol 'sliver') ranking cpuScore and memoryMB in the same exchanges,
+ * backing off to a push every SLIVER_PUSH_INTERVAL_CAP ticks while the estimates stand still, T-Man over the slice
+ * this node belongs to, and its own 'cloud' protocol: attribute directory gossip,
  * claims (cloud-claims.ts), commits, releases and slice record syncs (cloud-slices.ts).
  *
  * Totals are aggregation averages × estimated size: load is the compute service's `load` (running tasks /
@@ -15,7 +16,7 @@ import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
 import type { NodeAttributes } from '../../protocols/attributes.ts';
 import { Sliver } from '../../protocols/slicing/sliver.ts';
 import { TMan } from '../../protocols/tman/tman.ts';
-import { decodeSliverMessage, SLICING_WIRE_VERSION, type SliverMessage } from '../../wire/slicing.ts';
+import { decodeSliverMessage, SLIVER_WIRE_VERSION } from '../../wire/slicing.ts';
 import { decodeTManMessage, TMAN_WIRE_VERSION } from '../../wire/tman.ts';
 import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.ts';
 import type { ProtocolSlot } from '../protocol-host.ts';
@@ -41,6 +42,11 @@ const DIRECTORY_PER_MESSAGE = 16;
 const REFRESH_MS = 30_000;
 const CPU_REFRESH_MS = 300_000;
 const HISTORY_EVERY_MS = 1000;
+/**
+ * Most ticks between Sliver pushes while both rank estimates stand still (Sliver's maxPushIntervalCycles; well
+ * below its 100-cycle memory). Pushing every tick, the two rankings were 8 of an idle node's 21 frames per tick.
+ */
+export const SLIVER_PUSH_INTERVAL_CAP = 8;
 
 export function cloudService(options: CloudServiceOptions = {}): ServiceFactory {
   return (deps) => new CloudService(deps, options);
@@ -53,8 +59,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
   readonly directory: Directory;
   readonly book: SliceBook;
   private readonly requests: CloudRequests;
-  private readonly sliverCpu: Sliver;
-  private readonly sliverMem: Sliver;
+  private readonly sliver: Sliver;
   private readonly tman: TMan;
   private readonly startedAt: number;
   private measured: Omit<CloudAttributes, 'uptimeS'>;
@@ -74,14 +79,16 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
       cpuScore: a.cpuScore ?? 0, storageMB: a.storageMB ?? DEFAULT_STORAGE_MB, site: options.site ?? a.site ?? '',
       cpuScoreMethod: 'js', memorySource: a.memoryMB === undefined ? 'default' : 'measured',
     };
-    this.sliverCpu = new Sliver({ view: deps.view, attribute: 'cpuScore', value: () => this.measured.cpuScore });
-    this.sliverMem = new Sliver({ view: deps.view, attribute: 'memoryMB', value: () => this.measured.memoryMB });
+    this.sliver = new Sliver({
+      view: deps.view, attribute: 'cpuScore', value: () => this.measured.cpuScore,
+      moreAttributes: [{ attribute: 'memoryMB', value: () => this.measured.memoryMB }],
+      maxPushIntervalCycles: SLIVER_PUSH_INTERVAL_CAP,
+    });
     this.tman = new TMan({ view: deps.view, slice: () => this.claims.memberOf() });
     this.requests = new CloudRequests(deps, this);
     this.slots = [
       { protocol: this, version: CLOUD_WIRE_VERSION, decode: decodeCloudMessage },
-      { protocol: renamed('sliver-cpu', this.sliverCpu), version: SLICING_WIRE_VERSION, decode: decodeSliverMessage },
-      { protocol: renamed('sliver-mem', this.sliverMem), version: SLICING_WIRE_VERSION, decode: decodeSliverMessage },
+      { protocol: this.sliver, version: SLIVER_WIRE_VERSION, decode: decodeSliverMessage },
       { protocol: this.tman, version: TMAN_WIRE_VERSION, decode: decodeTManMessage },
     ];
     if (options.attributes) this.lastRefresh = this.lastCpu = Infinity;
@@ -222,7 +229,7 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
     const record = mine ? this.book.get(mine) : undefined;
     return {
       self, attributes, totals: this.totals(),
-      ranks: { cpuScore: this.sliverCpu.rankEstimate(), memoryMB: this.sliverMem.rankEstimate() },
+      ranks: { cpuScore: this.sliver.rankEstimate('cpuScore'), memoryMB: this.sliver.rankEstimate('memoryMB') },
       membership: record ? {
         slice: record.name, owner: record.owner, members: membersOf(record), ring: this.tman.ringNeighbours(),
         leaseUntil: this.leaseUntilMs(),
@@ -336,14 +343,4 @@ export class CloudService implements NodeService, Protocol<CloudMessage> {
       this.deps.changed();
     }, (err: unknown) => this.deps.log('warn', `cloud: platform measurement failed: ${String(err)}`));
   }
-}
-
-/** The same protocol under another envelope name, so two instances of one class can share a node. */
-function renamed(name: string, inner: Sliver): Protocol<SliverMessage> {
-  return {
-    name,
-    onTick: (ctx) => inner.onTick(ctx),
-    onMessage: (ctx, from, msg) => inner.onMessage(ctx, from, msg),
-    onPeerDown: (ctx, peer) => inner.onPeerDown(ctx, peer),
-  };
 }

@@ -3,7 +3,8 @@
  * a protocol slot, and turns its lookups into promises. The slot wraps the protocol so that every answer the
  * protocol completes — in a tick, a message or a direct call — is handed to its waiting caller at once, instead
  * of waiting for the next node tick to poll `takeCompleted`. Its Chord waits longer for a neighbour's answers than
- * Chord's default (STABILIZE_REPLY_TICKS).
+ * Chord's default (STABILIZE_REPLY_TICKS), and stabilises adaptively: every tick while the ring changes, down to
+ * every ROUND_INTERVAL_CAP ticks while it stays as it is (an idle ring's maintenance was a third of a node's frames).
  */
 import type { PeerId } from '../../core/ids.ts';
 import type { Effect, Protocol, ProtocolContext } from '../../core/protocol.ts';
@@ -23,6 +24,13 @@ type Out = Effect<ChordMessage>[];
  * really gone is still dropped at once when its link closes (onPeerDown); this is only the silent-peer fallback.
  */
 export const STABILIZE_REPLY_TICKS = 10;
+
+/**
+ * Most ticks between Chord maintenance rounds on a ring that stopped changing (Chord's maxRoundIntervalTicks). A
+ * silent dead neighbour is then dropped within ROUND_INTERVAL_CAP + STABILIZE_REPLY_TICKS ticks; one whose link
+ * closes is dropped at once, as before.
+ */
+export const ROUND_INTERVAL_CAP = 8;
 
 export interface RingDeps {
   readonly self: PeerId;
@@ -44,7 +52,7 @@ export class StorageRing {
   private nextRequest = 0;
 
   constructor(private readonly deps: RingDeps) {
-    this.chord = new Chord(deps.self, { view: deps.view, replyTimeoutTicks: STABILIZE_REPLY_TICKS });
+    this.chord = new Chord(deps.self, { view: deps.view, replyTimeoutTicks: STABILIZE_REPLY_TICKS, maxRoundIntervalTicks: ROUND_INTERVAL_CAP });
     const chord = this.chord;
     const settle = (out: Out): Out => {
       this.drain();
