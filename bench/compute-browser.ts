@@ -10,6 +10,7 @@ import { startSignalingServer } from '../signaling/server.ts';
 import { connectedPeers, launchChromium, openPeer, pageDiagnosis, viewPeers, waitUntil, type PeerTab } from '../tests/browser/harness.ts';
 import { submitComputeJob } from '../tests/browser/compute-page.ts';
 import { startProfiling } from './compute-profile.ts';
+import { startTracing } from './compute-trace.ts';
 
 export interface BrowserJob {
   readonly module: string;
@@ -21,7 +22,8 @@ export interface BrowserJob {
 /**
  * Chromium's CPU per thread kind (chromium-cpu.ts), printed for the timed dispatch job when NEPHELE_BENCH_CPU=1 to
  * see where a task's CPU goes (Linux only; NEPHELE_BENCH_CPU_PID=1 splits it per process);
- * NEPHELE_BENCH_PROFILE=1 adds JavaScript profiles of that job (compute-profile.ts).
+ * NEPHELE_BENCH_PROFILE=1 adds JavaScript profiles of that job (compute-profile.ts), NEPHELE_BENCH_TRACE=1 a
+ * Chromium trace of the pages' main threads (compute-trace.ts).
  */
 const cpuTicks = (): Map<string, number> => chromiumCpuTicks(process.env['NEPHELE_BENCH_CPU_PID'] === '1');
 
@@ -49,6 +51,7 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
     printCpu(idle, cpuTicks(), 400);
   }
   const profiling = browser && process.env['NEPHELE_BENCH_PROFILE'] === '1' ? await startProfiling(browser, tabs) : null;
+  const tracing = browser && process.env['NEPHELE_BENCH_TRACE'] === '1' ? await startTracing(browser, page) : null;
   const cpuBefore = cpu ? cpuTicks() : null;
   const t0 = performance.now();
   const entry = await submitComputeJob(page, 30_000, 'bench job published');
@@ -69,6 +72,7 @@ async function runJob(tabs: readonly PeerTab[], job: BrowserJob, timeoutMs: numb
   console.log(`compute bench: ${job.count} × ${job.module} ${job.template} in ${seconds.toFixed(2)} s`);
   if (cpuBefore) printCpu(cpuBefore, cpuTicks(), job.count);
   await profiling?.stop(job.count);
+  await tracing?.stop(job.count);
   const state = await entry.getAttribute('data-state');
   const progress = (await entry.getByTestId('compute-progress').textContent()) ?? '';
   if (state !== 'done' || progress !== `${job.count}/${job.count}`) throw new Error(`E_BENCH_COMPUTE: job ended ${state} at ${progress}`);

@@ -65,6 +65,17 @@ async function publish(page: Page, form: JobForm): Promise<Locator> {
   return submitComputeJob(page, 20_000, 'job published');
 }
 
+/** How many primes lie below n (for n ≤ max), by a sieve: what primes.wasm prints for its tasks. */
+function primesBelow(max: number): (n: number) => number {
+  const composite = new Uint8Array(max + 1);
+  const countBelow = new Uint32Array(max + 2);
+  for (let i = 2; i <= max; i++) {
+    if (!composite[i]) for (let j = i * i; j <= max; j += i) composite[j] = 1;
+    countBelow[i + 1] = countBelow[i]! + (composite[i] ? 0 : 1);
+  }
+  return (n) => countBelow[n]!;
+}
+
 async function progress(job: Locator): Promise<[number, number]> {
   const [done, total] = ((await job.getByTestId('compute-progress').textContent()) ?? '0/0').split('/').map(Number);
   return [done ?? 0, total ?? 0];
@@ -109,7 +120,9 @@ describe('compute in the live cloud', () => {
   it('completes 100 tasks with correct outputs while two peers are closed mid-run', async () => {
     await liar.context.close(); // n = 1 from here on: the liar must not host
     const page = peers[0]!.page;
-    const job = await publish(page, { module: 'hello.wasm', count: 100, template: 't{i}', timeLimitSeconds: 10 });
+    // Compute-bound tasks (primes below i·10⁴, up to ≈ 0.15 s each): tiny ones now finish all 100 within one redraw
+    // of the panel, before the test could close anyone mid-run.
+    const job = await publish(page, { module: 'primes.wasm', count: 100, template: '{i}0000', timeLimitSeconds: 30 });
     await waitUntil(async () => (await progress(job))[0] >= 10, 120_000, '10 tasks done');
     const [doneAtClose] = await progress(job);
     await Promise.all([peers[4]!.context.close(), peers[5]!.context.close()]);
@@ -119,7 +132,8 @@ describe('compute in the live cloud', () => {
     expect(doneAtClose).toBeLessThan(100);
     const tasks = await tasksOf(job);
     expect(tasks).toHaveLength(100);
-    for (const t of tasks) expect(t.stdout).toBe(`hello from nephele\nt${t.task}\n`);
+    const below = primesBelow(1_000_000);
+    for (const t of tasks) expect(t.stdout).toBe(`${below(t.task * 10_000)} primes below ${t.task * 10_000}\n`);
 
     const [download] = await Promise.all([page.waitForEvent('download'), job.getByTestId('compute-download').click()]);
     const saved = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { results: { task: number; stdout: string; agreeing: string[] }[] };

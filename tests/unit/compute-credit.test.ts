@@ -1,7 +1,8 @@
 /**
  * Credit for accepted work (issue #6), pure parts: the host's ledger credits a task only on a notice from the
  * submitter it ran that task for, once, bounded by the task's time limit, and per partner; its persisted state
- * is validated on restore; credit notices are validated at the wire boundary with named codes.
+ * is validated on restore; credit notices are validated at the wire boundary with named codes; a submitter's
+ * notices for tasks accepted close together leave as one frame per host and job.
  */
 import { describe, expect, it } from 'vitest';
 import { CREDIT_VALUE, CreditLedger, partnerValueName } from '../../src/runtime/services/compute-credit.ts';
@@ -9,6 +10,7 @@ import {
   CREDIT_PROTOCOL, CREDIT_WIRE_VERSION, decodeCreditNotices, encodeCreditNotices, MAX_CREDIT_TASKS, type CreditNotice,
 } from '../../src/runtime/services/compute-credit-wire.ts';
 import { CoalescedWriter } from '../../src/runtime/services/compute-credit-store.ts';
+import { CreditDesk } from '../../src/runtime/services/compute-credit-desk.ts';
 import type { CreditState } from '../../src/runtime/services/compute-credit.ts';
 import { decodeFrame } from '../../src/wire/frame.ts';
 import { decodeEnvelope } from '../../src/wire/envelope.ts';
@@ -128,5 +130,54 @@ describe('coalesced credit writes', () => {
     expect(maxInFlight).toBe(1);
     expect(written.at(-1)).toBe(5);
     expect(written.length).toBeLessThan(5);
+  });
+
+  it('with a minimum gap, a stream of states is written at most once per gap, the newest last', async () => {
+    const startedAt: number[] = [];
+    const written: number[] = [];
+    const writer = new CoalescedWriter({
+      load: async () => undefined,
+      save: async (state: CreditState) => { startedAt.push(performance.now()); written.push(state.creditMs); },
+    }, () => undefined, 40);
+    const state = (creditMs: number): CreditState => ({ v: 1, creditMs, tasksAccepted: 0, byPartnerMs: {}, partner: null });
+    for (let i = 1; i <= 20; i++) {
+      writer.write(state(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(written.at(-1)).toBe(20);
+    expect(written.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < startedAt.length; i++) expect(startedAt[i]! - startedAt[i - 1]!).toBeGreaterThanOrEqual(38);
+  });
+});
+
+describe('credit notices from a submitter', () => {
+  it('tasks accepted in several result batches leave as one notice per host and job, within the gap', async () => {
+    const frames: { to: string; tasks: number[] }[] = [];
+    const desk = new CreditDesk({
+      self: SUBMITTER,
+      sendFrame: (to: string, frame: Uint8Array) => {
+        const f = decodeFrame(frame);
+        const env = f.ok ? decodeEnvelope(f.value.header) : null;
+        const decoded = env?.ok ? decodeCreditNotices(env.value.v, env.value.m, new Uint8Array()) : null;
+        frames.push({ to, tasks: decoded?.ok ? decoded.value.map((n) => n.task) : [] });
+        return true;
+      },
+      connect: () => undefined, log: () => undefined, changed: () => undefined, averages: () => null, estimatedSize: () => null,
+    } as unknown as ConstructorParameters<typeof CreditDesk>[0], null);
+    const accepted = (task: number, host: string) => ({
+      jobId: JOB, task, status: 'accepted' as const, digest: 'd', error: null, agreeing: [host], suspects: [],
+      result: { ok: true, exitCode: 0, code: null, stdout: '', stderr: '', durationMs: 5, digest: 'd' },
+    });
+    desk.grant([accepted(0, OTHER), accepted(1, OTHER)]);
+    desk.grant([accepted(2, OTHER)]);
+    desk.grant([accepted(3, 'c'.repeat(40))]);
+    expect(frames).toEqual([]);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(frames).toEqual([{ to: OTHER, tasks: [0, 1, 2] }, { to: 'c'.repeat(40), tasks: [3] }]);
+    expect(desk.view().noticesSent).toBe(4);
+    // A full notice does not wait.
+    desk.grant(Array.from({ length: MAX_CREDIT_TASKS }, (_, i) => accepted(10 + i, OTHER)));
+    expect(frames).toHaveLength(3);
   });
 });

@@ -118,6 +118,18 @@ describe('batch leases', () => {
     expect(net.count('result', 1)).toBe(200);
   });
 
+  it('the first, cold copies (sandbox start-up) do not hold batches back: a full batch by the fourth round', () => {
+    const net = new Net();
+    net.add(0);
+    net.add(1, { capabilities: CAPS, limits: SLOTS });
+    net.submit(job(200));
+    const sizes: number[][] = [net.run(1, 200).map((b) => b.length)]; // cold: 200 ms per copy
+    for (let round = 0; round < 3; round++) sizes.push(net.run(1, 10).map((b) => b.length)); // warm: 10 ms
+    // Before, the cold 200 ms weighed on the mean for several rounds: [[1,1],[3,2],[3],[6,2]].
+    expect(sizes[0]).toEqual([1, 1]);
+    expect(sizes[3]![0]).toBe(DEFAULT_MAX_PREFETCH);
+  });
+
   it('long copies get no batch: a host holds one lease per slot', () => {
     const net = new Net();
     net.add(0);

@@ -53,6 +53,8 @@ interface Subscription {
   nextPullAt: number;
   /** Mean wall time of this job's copies here (handed to the runtime → completed), ms; null until one ends. */
   meanMs: number | null;
+  /** Whether a warm batch of this job (see Batch.cold) has ended here. */
+  warmTimed: boolean;
 }
 
 /** Copies of one job handed to the runtime together to run one after another in one slot (one sandbox call). */
@@ -60,6 +62,8 @@ interface Batch {
   readonly keys: Set<TaskKey>;
   readonly startedAt: number;
   completed: number;
+  /** Handed out before any batch of its job ended here: its time includes the runtime's start-up for the job. */
+  readonly cold: boolean;
 }
 
 interface Held {
@@ -163,7 +167,7 @@ export class HostSide {
     if (msg.submitter === self || this.finished.has(msg.jobId) || this.subscriptions.has(msg.jobId)) return [];
     if (!this.caps || !qualifies(msg.image, msg.requirements, this.caps, this.limits.cpuCapPercent, msg.slice)) return [];
     this.subscriptions.set(msg.jobId, {
-      jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, voted: (msg.copies ?? 1) > 1, reserved: 0, pulledAt: 0, nextPullAt: now, meanMs: null,
+      jobId: msg.jobId, submitter: msg.submitter, slice: msg.slice, voted: (msg.copies ?? 1) > 1, reserved: 0, pulledAt: 0, nextPullAt: now, meanMs: null, warmTimed: false,
     });
     return this.pullDue(now);
   }
@@ -234,8 +238,14 @@ export class HostSide {
       if (r.batch.keys.size === 1) {
         // The batch ends: its wall time per copy is what the next batches are sized by.
         const sub = this.subscriptions.get(r.request.jobId);
+        // Cold batches (a sandbox started and the module compiled for them) only bound the time from above; the
+        // first warm batch's time replaces theirs, so tiny copies reach full batches a few batches earlier.
         const ms = Math.max(0, now - r.batch.startedAt) / r.batch.completed;
-        if (sub) sub.meanMs = sub.meanMs === null ? ms : sub.meanMs + MEAN_WEIGHT * (ms - sub.meanMs);
+        if (sub && r.batch.cold) sub.meanMs = sub.meanMs === null ? ms : Math.min(sub.meanMs, ms);
+        else if (sub) {
+          sub.meanMs = sub.meanMs === null || !sub.warmTimed ? ms : sub.meanMs + MEAN_WEIGHT * (ms - sub.meanMs);
+          sub.warmTimed = true;
+        }
       }
       this.stop(now, key, true);
       const msg = {
@@ -306,7 +316,7 @@ export class HostSide {
       const first = this.held.get(this.waiting[0]!)!;
       const sub = this.subscriptions.get(first.request.jobId);
       const size = sub ? Math.max(1, Math.floor(this.room(sub) / Math.max(1, slots))) : 1;
-      const batch: Batch = { keys: new Set(), startedAt: now, completed: 0 };
+      const batch: Batch = { keys: new Set(), startedAt: now, completed: 0, cold: sub?.meanMs === null };
       const requests: RunRequest[] = [];
       const rest: TaskKey[] = [];
       for (const key of this.waiting) {

@@ -1,7 +1,7 @@
 /**
  * The compute service's credit at run time (issue #6): the ledger (compute-credit.ts), its persistence, and the
  * notices. As a submitter, for the tasks its quorum accepted it sends every agreeing host a `credit` notice —
- * one per host and job for the tasks decided together (a batch's results arrive at once), not one per task —
+ * one per host and job for the tasks accepted within CREDIT_NOTICE_GAP_MS, not one per task or result batch —
  * queued until a link comes up if there is none; suspects get nothing. As a host, it remembers the tasks it
  * reported and credits a notice only from the peer it ran that task for. Its snapshot part reports the node's
  * credit and the cloud totals: cloud-wide mean × estimated size of the summed values the ledger contributes (a
@@ -27,16 +27,24 @@ interface Notice {
   readonly tasks: number;
 }
 
+/** Accepted tasks wait at most this long for the other tasks of their host's next notice. */
+const CREDIT_NOTICE_GAP_MS = 500;
+/** The ledger is written to storage at most this often (a notice arrives per batch of tasks, many a second). */
+const CREDIT_SAVE_GAP_MS = 500;
+
 type Deps = Pick<ServiceDeps, 'self' | 'sendFrame' | 'connect' | 'log' | 'changed' | 'averages' | 'estimatedSize'>;
 
 export class CreditDesk {
   private readonly ledger = new CreditLedger();
   private readonly writer: CoalescedWriter | null;
   private readonly queued = new Map<PeerId, Notice[]>();
+  /** Accepted tasks whose notice has not left yet, by host and job. */
+  private readonly outbox = new Map<PeerId, Map<string, { task: number; durationMs: number }[]>>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private noticesSent = 0;
 
   constructor(private readonly deps: Deps, store: CreditStore | null) {
-    this.writer = store ? new CoalescedWriter(store, (err) => deps.log('warn', `compute: could not save credit: ${String(err)}`)) : null;
+    this.writer = store ? new CoalescedWriter(store, (err) => deps.log('warn', `compute: could not save credit: ${String(err)}`), CREDIT_SAVE_GAP_MS) : null;
     store?.load().then((saved) => {
       if (saved !== undefined && !this.ledger.restore(saved)) deps.log('warn', 'compute: the saved credit ledger is not valid; starting from zero');
       deps.changed();
@@ -49,32 +57,43 @@ export class CreditDesk {
   }
 
   /**
-   * Tells each host whose result the quorum accepted that it earned the tasks' time (suspects get nothing): one
-   * notice per host and job for `outcomes` (the tasks decided together), at most MAX_CREDIT_TASKS tasks each.
+   * Tells each host whose result the quorum accepted that it earned the tasks' time (suspects get nothing): the
+   * tasks of `outcomes` join what waits for that host and job, and leave within CREDIT_NOTICE_GAP_MS as one notice
+   * per host and job (at most MAX_CREDIT_TASKS tasks each; a full one leaves at once). While tiny tasks stream, a
+   * notice per result batch was a frame through the submitter's edge for every few tasks.
    */
   grant(outcomes: readonly TaskOutcome[]): void {
-    const byHost = new Map<PeerId, Map<string, { task: number; durationMs: number }[]>>();
     for (const o of outcomes) {
       if (o.status !== 'accepted') continue;
       const durationMs = creditDuration(o.result?.durationMs ?? 0);
       for (const host of new Set(o.agreeing)) {
-        const jobs = byHost.get(host) ?? new Map<string, { task: number; durationMs: number }[]>();
-        byHost.set(host, jobs);
-        const tasks = jobs.get(o.jobId) ?? [];
-        jobs.set(o.jobId, tasks);
-        if (!tasks.some((t) => t.task === o.task)) tasks.push({ task: o.task, durationMs });
-      }
-    }
-    for (const [host, jobs] of byHost) {
-      for (const [jobId, tasks] of jobs) {
         if (host === this.deps.self) {
-          for (const t of tasks) this.onNotice(host, { v: CREDIT_WIRE_VERSION, t: 'credit', jobId, ...t });
+          this.onNotice(host, { v: CREDIT_WIRE_VERSION, t: 'credit', jobId: o.jobId, task: o.task, durationMs });
           continue;
         }
-        for (let i = 0; i < tasks.length; i += MAX_CREDIT_TASKS) {
-          const part = tasks.slice(i, i + MAX_CREDIT_TASKS);
-          this.send(host, { frame: encodeCreditNotices(jobId, part), tasks: part.length });
+        const jobs = this.outbox.get(host) ?? new Map<string, { task: number; durationMs: number }[]>();
+        this.outbox.set(host, jobs);
+        const tasks = jobs.get(o.jobId) ?? [];
+        jobs.set(o.jobId, tasks);
+        tasks.push({ task: o.task, durationMs });
+        if (tasks.length >= MAX_CREDIT_TASKS) {
+          jobs.delete(o.jobId);
+          this.send(host, { frame: encodeCreditNotices(o.jobId, tasks), tasks: tasks.length });
         }
+      }
+    }
+    if (this.outbox.size > 0) this.flushTimer ??= setTimeout(() => this.flush(), CREDIT_NOTICE_GAP_MS);
+  }
+
+  /** Sends every waiting notice. */
+  flush(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const outbox = [...this.outbox];
+    this.outbox.clear();
+    for (const [host, jobs] of outbox) {
+      for (const [jobId, tasks] of jobs) {
+        if (tasks.length > 0) this.send(host, { frame: encodeCreditNotices(jobId, tasks), tasks: tasks.length });
       }
     }
   }

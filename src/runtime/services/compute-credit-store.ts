@@ -24,12 +24,21 @@ export function defaultCreditStore<S = CreditState>(self: PeerId, kind = 'comput
   };
 }
 
-/** Saves the latest state handed to `write`, one write at a time; failures are reported, not thrown. */
+/**
+ * Saves the latest state handed to `write`, one write at a time, and at least `minGapMs` after the previous write
+ * began (an IndexedDB transaction per credit notice, many a second per host while tiny tasks stream, cost more
+ * CPU than the tasks; a crash loses at most that much of the newest credit). Failures are reported, not thrown.
+ */
 export class CoalescedWriter<S = CreditState> {
   private pending: S | null = null;
   private writing = false;
+  private lastStart = -Infinity;
 
-  constructor(private readonly store: CreditStore<S>, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly store: CreditStore<S>,
+    private readonly onError: (err: unknown) => void,
+    private readonly minGapMs = 0,
+  ) {}
 
   write(state: S): void {
     this.pending = state;
@@ -39,8 +48,11 @@ export class CoalescedWriter<S = CreditState> {
   private async flush(): Promise<void> {
     this.writing = true;
     while (this.pending) {
+      const wait = this.lastStart + this.minGapMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const state = this.pending;
       this.pending = null;
+      this.lastStart = performance.now();
       try {
         await this.store.save(state);
       } catch (err) {

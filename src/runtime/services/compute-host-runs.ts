@@ -20,7 +20,7 @@ import type { PeerId } from '../../core/ids.ts';
 import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from '../../compute/wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME } from '../../compute/sandbox-messages.ts';
 import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/types.ts';
-import { runnerAvailable, type SandboxRunner } from '../job-service.ts';
+import type { SandboxRunner } from '../job-service.ts';
 import type { ImageFetcher } from './compute-images.ts';
 import { toRunResult } from './compute-result.ts';
 import { resolveInputFiles } from './compute-input-files.ts';
@@ -77,6 +77,8 @@ export class HostRuns {
   private readonly runs = new Map<TaskKey, Run>();
   /** When each runner last said it takes tasks. */
   private readonly availableAt = new WeakMap<SandboxRunner, number>();
+  /** Runners without `available` (they always take tasks): not asked again. */
+  private readonly noSignal = new WeakSet<SandboxRunner>();
   /** Runners that answered a batch with one result only (they run batches one call per copy). */
   private readonly unbatched = new WeakSet<SandboxRunner>();
   ran = 0;
@@ -243,9 +245,12 @@ export class HostRuns {
   }
 
   private async available(runner: SandboxRunner, trustRecent: boolean): Promise<boolean> {
+    if (this.noSignal.has(runner)) return true;
     const at = this.availableAt.get(runner);
     if (trustRecent && at !== undefined && this.deps.now() - at < AVAILABLE_TRUST_MS) return true;
-    const yes = await runnerAvailable(runner);
+    const answer = await askAvailable(runner);
+    if (answer === 'no-signal') this.noSignal.add(runner);
+    const yes = answer !== false;
     if (yes) this.availableAt.set(runner, this.deps.now());
     else this.availableAt.delete(runner);
     return yes;
@@ -299,6 +304,19 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
       (err: unknown) => { clearTimeout(timer); reject(err instanceof Error ? err : new Error(String(err))); },
     );
   });
+}
+
+/**
+ * Whether the runner takes a task now; 'no-signal' when it has no `available` (behind comlink the call fails),
+ * so it always takes tasks and need not be asked again.
+ */
+export async function askAvailable(runner: SandboxRunner): Promise<boolean | 'no-signal'> {
+  if (runner.available === undefined) return 'no-signal';
+  try {
+    return (await runner.available()) !== false;
+  } catch {
+    return 'no-signal';
+  }
 }
 
 /** The answer of `work`, or null if it takes longer than `ms` (a closed tab's comlink call never settles). */

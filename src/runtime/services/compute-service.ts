@@ -25,12 +25,13 @@ import { decodeImagesMessage, IMAGES_PROTOCOL } from '../../wire/images.ts';
 import { parseJobSpec, type JobImage } from '../../protocols/scheduler/job-model.ts';
 import type { NodeService, ServiceDeps, ServiceFactory } from '../node-service.ts';
 import type { ProtocolSlot } from '../protocol-host.ts';
-import { runnerAvailable, runnerKinds, type GuestKind } from '../job-service.ts';
+import type { GuestKind } from '../job-service.ts';
 import { ImageFetcher, ImageStore, sha256Hex } from './compute-images.ts';
 import { defaultImageCacheStore, ImageCache } from './compute-image-cache.ts';
 import { withImageLinks } from './compute-image-dht.ts';
 import type { ChunkStore } from '../../store/chunk-store.ts';
-import { HostRuns, withTimeout } from './compute-host-runs.ts';
+import { HostRuns } from './compute-host-runs.ts';
+import { RunnerProbe } from './compute-runner-probe.ts';
 import { corruptStdout } from './compute-result.ts';
 import {
   checkModule, checkOrigin, ComputeCommandErrors, jobArgs, limitsArgs, parseArgs, partnerArgs, submitArgs, testHookArgs,
@@ -63,8 +64,6 @@ export const DEFAULT_COMPUTE_LIMITS: LenderLimits = { maxConcurrentTasks: 2, cpu
 const MAX_KEPT_JOBS = 50;
 /** The newest jobs whose task lists the snapshot carries. */
 const JOBS_WITH_TASKS_IN_SNAPSHOT = 5;
-/** A runner that does not answer whether it can take tasks within this long is asked again next tick. */
-const RUNNER_PROBE_TIMEOUT_MS = 5_000;
 
 /** Cores from navigator.hardwareConcurrency, RAM from navigator.deviceMemory where the platform has them. */
 export function detectCapabilities(): HostCapabilities {
@@ -99,9 +98,7 @@ export class ComputeService implements NodeService {
   private readonly credit: CreditDesk;
   private readonly slices: SliceWatch;
   private hostKinds: readonly GuestKind[] | null = null;
-  private lastKinds: readonly GuestKind[] = ['wasi'];
-  private lastAvailable = true;
-  private probing = false;
+  private readonly probe: RunnerProbe;
   private lying = false;
   private drainQueued = false;
 
@@ -142,6 +139,7 @@ export class ComputeService implements NodeService {
       activeSlices: () => this.scheduler.activeSlices(),
       gone: (slice, error) => this.schedule((ctx) => this.scheduler.failSlice(ctx, slice, error)),
     });
+    this.probe = new RunnerProbe(deps, (kinds) => this.setHosting(kinds));
     this.updateHosting();
   }
 
@@ -346,26 +344,9 @@ export class ComputeService implements NodeService {
     if (outcomes.length > 0) this.deps.changed();
   }
 
-  /**
-   * A node lends only while one of its tabs (or its process) can start a sandbox that is taking tasks, and
-   * advertises the guest kinds that runner can run. The runner answers asynchronously (through comlink in the
-   * browser), so the last answer stands until the next one.
-   */
+  /** A node lends only while one of its tabs (or its process) can start a sandbox that is taking tasks (compute-runner-probe.ts). */
   private updateHosting(): void {
-    const runner = this.deps.runner();
-    if (!runner) return this.setHosting(null);
-    if (this.hostKinds === null && !this.probing && this.lastAvailable) this.setHosting(this.lastKinds);
-    if (this.probing) return;
-    this.probing = true;
-    const probe = Promise.all([runnerKinds(runner), runnerAvailable(runner)]);
-    void withTimeout(probe, RUNNER_PROBE_TIMEOUT_MS).then((answer) => {
-      this.probing = false;
-      if (!answer || this.deps.runner() === null) return;
-      const [kinds, available] = answer;
-      this.lastKinds = kinds;
-      this.lastAvailable = available;
-      this.setHosting(available ? kinds : null);
-    });
+    this.probe.update(this.hostKinds !== null);
   }
 
   private setHosting(kinds: readonly GuestKind[] | null): void {
