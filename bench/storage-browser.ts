@@ -2,7 +2,8 @@
  * Storage figures from real Chromium peers (one browser context each, the built app served by the real server,
  * loopback only): Chord lookup latency timed inside each node (the storage panel's "Time 50 lookups"), and the
  * wall time of putting a file through the panel (read, chunk, encrypt, 3 replicas) and getting it back by link
- * on another peer, from the click until the link or the download is shown.
+ * on another peer, from the click until the link or the download is shown. Optionally the lookups are timed again
+ * on the other peers while the put runs (lookups whose messages share links with the chunks in flight).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +18,9 @@ export interface StorageBrowserFigures {
   readonly lookupMs: number[];
   /** Peers whose probe failed, with the error. */
   readonly lookupFailures: string[];
+  /** Lookups timed on every peer but the putter while the put ran (empty unless `lookupsDuringPut`). */
+  readonly putLookupMs: number[];
+  readonly putLookupFailures: string[];
   readonly putSeconds: number;
   /** NaN when the get failed (then `getError` says why). */
   readonly getSeconds: number;
@@ -29,6 +33,8 @@ export interface StorageBenchOptions {
   readonly staticDir?: string;
   /** Time 50 lookups on every peer before the put (default true). */
   readonly lookups?: boolean;
+  /** Time 50 lookups on every peer but the putter while the put runs (default false). */
+  readonly lookupsDuringPut?: boolean;
   /** Called (and awaited) as the put starts and as the put and the get finish: a profiler's marks (bench/storage-profile.ts). */
   readonly onPhase?: (phase: 'put-start' | 'put-done' | 'get-done', browser: Browser, tabs: readonly PeerTab[]) => void | Promise<void>;
 }
@@ -103,20 +109,31 @@ async function timeLookups(tabs: readonly PeerTab[], deadline = Infinity): Promi
       unprobed++;
       continue;
     }
-    const button = t.page.getByTestId('storage-probe-lookups');
-    const shown = t.page.getByTestId('storage-lookup-ms');
-    const error = button.locator('xpath=..').locator('.error');
-    await button.click();
-    try {
-      await waitUntil(async () => (await shown.count()) > 0 || (await error.count()) > 0, Math.min(300_000, left), `lookups timed at ${t.peerId.slice(0, 8)}`);
-    } catch {
-      failures.push(`${t.peerId.slice(0, 8)}: E_BENCH_PROBE_TIMEOUT (no answer within the run's budget)`);
-      continue;
-    }
-    if ((await shown.count()) > 0) ms.push(...(JSON.parse((await shown.getAttribute('data-ms')) ?? '[]') as number[]));
-    else failures.push(`${t.peerId.slice(0, 8)}: ${(await error.textContent()) ?? 'no samples'}`);
+    const probe = await probeLookups(t, Math.min(300_000, left));
+    if (typeof probe === 'string') failures.push(probe);
+    else ms.push(...probe);
   }
   return { ms, failures, unprobed };
+}
+
+/**
+ * One peer's 50 timed lookups through its panel: the samples, or the failure. The button is disabled while the
+ * probe runs (the panel sets it in the click handler), so its coming back marks this probe's end even when an
+ * earlier probe's figures are still shown.
+ */
+async function probeLookups(t: PeerTab, timeoutMs: number): Promise<number[] | string> {
+  const button = t.page.getByTestId('storage-probe-lookups');
+  const shown = t.page.getByTestId('storage-lookup-ms');
+  const error = button.locator('xpath=..').locator('.error');
+  await button.click();
+  try {
+    await waitUntil(async () => await button.isEnabled(), timeoutMs, `lookups timed at ${t.peerId.slice(0, 8)}`);
+  } catch {
+    return `${t.peerId.slice(0, 8)}: E_BENCH_PROBE_TIMEOUT (no answer within the run's budget)`;
+  }
+  if ((await error.count()) > 0) return `${t.peerId.slice(0, 8)}: ${(await error.textContent()) ?? 'no samples'}`;
+  if ((await shown.count()) === 0) return `${t.peerId.slice(0, 8)}: no samples`;
+  return JSON.parse((await shown.getAttribute('data-ms')) ?? '[]') as number[];
 }
 
 async function withCloud<T>(staticDir: string, work: (browser: Browser, url: string) => Promise<T>): Promise<T> {
@@ -159,8 +176,12 @@ export async function browserStorageFigures(peers: number, mib: number, options:
       await options.onPhase?.('put-start', browser, tabs);
       let t0 = performance.now();
       await putter.getByTestId('storage-put').click();
+      const during = options.lookupsDuringPut ? Promise.all(tabs.slice(1).map((t) => probeLookups(t, 600_000))) : Promise.resolve([]);
       await shown(putter, 'storage-link', 'storage-put-error', 600_000);
       const putSeconds = (performance.now() - t0) / 1000;
+      const probes = await during;
+      const putLookupMs = probes.flatMap((p) => (typeof p === 'string' ? [] : p));
+      const putLookupFailures = probes.filter((p): p is string => typeof p === 'string');
       await options.onPhase?.('put-done', browser, tabs);
       const link = ((await putter.getByTestId('storage-link').textContent()) ?? '').trim();
 
@@ -182,7 +203,7 @@ export async function browserStorageFigures(peers: number, mib: number, options:
         console.error(`storage bench: the get failed (${getError}); putter, then getter:\n${(await Promise.all(pages.map((t) => pageDiagnosis(t.page, 30)))).join('\n---\n')}`);
       }
       await options.onPhase?.('get-done', browser, tabs);
-      return { lookupMs, lookupFailures, putSeconds, getSeconds, getError, bytes };
+      return { lookupMs, lookupFailures, putLookupMs, putLookupFailures, putSeconds, getSeconds, getError, bytes };
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

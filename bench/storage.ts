@@ -9,7 +9,8 @@
  * median on a LAN (8, 16 and 32 peers; quick 4), and put/get throughput of a 64 MiB (quick 16 MiB) file among 8
  * (quick 4) peers against two raw RTCDataChannel references measured in the same run (bench/storage-fanout.ts):
  * one channel between two contexts, and one context sending the file to 3 others at once (what a put with
- * r = 3 asks of the links).
+ * r = 3 asks of the links). While the put runs, the other peers time their lookups again: lookups whose messages
+ * share links with the chunks in flight (a link sends small frames between a large frame's fragments).
  */
 import { createRng } from '../src/core/rng.ts';
 import { Chord } from '../src/protocols/chord/chord.ts';
@@ -53,9 +54,9 @@ async function browserRows(quick: boolean, parts: string): Promise<BenchRow[]> {
   const lookupRuns: [number, LookupFigures][] = [];
   const rows: BenchRow[] = [];
   if (parts.includes('files')) {
-    const f = await browserStorageFigures(peers, mib);
+    const f = await browserStorageFigures(peers, mib, { lookupsDuringPut: true });
     lookupRuns.push([peers, { ms: f.lookupMs, failures: f.lookupFailures, unprobed: 0 }]);
-    rows.push(...(await fileRows(peers, mib, f)));
+    rows.push(...duringPutRows(peers, mib, f), ...(await fileRows(peers, mib, f)));
   }
   const lookupPeers = (process.env.NEPHELE_STORAGE_LOOKUP_PEERS ?? '16,32').split(',').map(Number).filter((n) => n >= 2);
   if (parts.includes('lookups')) {
@@ -91,6 +92,19 @@ async function browserRows(quick: boolean, parts: string): Promise<BenchRow[]> {
     ];
   });
   return [...lookupRows, ...rows];
+}
+
+/** Lookup latency on the peers other than the putter while the put ran. */
+function duringPutRows(peers: number, mib: number, f: StorageBrowserFigures): BenchRow[] {
+  const ms = f.putLookupMs;
+  const failed = f.putLookupFailures.length === 0 ? '' : `; ${f.putLookupFailures.length} probes failed: ${f.putLookupFailures.join('; ')}`;
+  const conditions = `${peers - 1} of ${peers} Chromium peers each time 50 lookups of random keys, started with the put of ${mib} MiB from the other peer (probes that outlast the put are counted), ${ms.length} lookups, `
+    + `${ms.filter((m) => m > 0).length} of them left the node${failed}`;
+  console.log(`storage bench: lookups during the put: ${ms.length}, median ${median(ms).toFixed(2)} ms, p99 ${percentile(ms, 99).toFixed(2)} ms, failed probes ${JSON.stringify(f.putLookupFailures)}`);
+  return [
+    row({ figure: `browser chord lookup latency during a put, median (${peers} peers)`, value: median(ms), unit: 'ms', reference: 100, referenceSource: XU_SRC, n: peers, conditions, better: 'lower' }),
+    row({ figure: `browser chord lookup latency during a put, p99 (${peers} peers)`, value: percentile(ms, 99), unit: 'ms', reference: null, referenceSource: 'measured', n: peers, conditions, better: 'lower' }),
+  ];
 }
 
 async function fileRows(peers: number, mib: number, f: StorageBrowserFigures): Promise<BenchRow[]> {

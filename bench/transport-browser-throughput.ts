@@ -30,8 +30,8 @@ export const WARM_UP_BYTES = 8 * 1024 * 1024;
  * Opens `count` bench pages (bench/page, built into dist-bench/, served by the real server), each in its own
  * context, runs `work` on them, and closes everything after.
  */
-export async function withBenchPages<T>(count: number, work: (pages: Page[], server: SignalingServer) => Promise<T>): Promise<T> {
-  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir: 'dist-bench' });
+export async function withBenchPages<T>(count: number, work: (pages: Page[], server: SignalingServer) => Promise<T>, staticDir = 'dist-bench'): Promise<T> {
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', staticDir });
   const browser = await launchChromium();
   try {
     const pages = await Promise.all(Array.from({ length: count }, async () => {
@@ -78,7 +78,8 @@ async function timed(receiver: Page, kind: 'raw' | 'edge', total: number, start:
   return total / ((doneAt! - startedAt) / 1000) / 1e6;
 }
 
-export function browserThroughput(sizes: readonly number[], total: number, rounds = 1): Promise<ThroughputFigures> {
+/** `staticDir`: the built bench page to serve (an A/B serves two builds of it). */
+export function browserThroughput(sizes: readonly number[], total: number, rounds = 1, staticDir = 'dist-bench'): Promise<ThroughputFigures> {
   return withBenchPages(2, async (pages, server) => {
     const [a, b] = pages as [Page, Page];
     await callBenchPage(a, 'rawAccept', await callBenchPage(b, 'rawAnswer', await callBenchPage(a, 'rawOffer')));
@@ -105,5 +106,5 @@ export function browserThroughput(sizes: readonly number[], total: number, round
       }
     }
     return { raw: mediansOf(raw), edge: mediansOf(edge), rawRounds: raw, edgeRounds: edge };
-  });
+  }, staticDir);
 }

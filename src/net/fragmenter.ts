@@ -5,6 +5,8 @@
  *   chunk = 0x02 | u32be messageId | u32be totalLength | u32be offset | payload
  *
  * The channel is ordered and reliable, so the chunks of a message arrive in order; anything else is malformed.
+ * Chunks of different messages may interleave (a link sends small frames between a large one's chunks,
+ * link-send-queue.ts): pending messages are kept by message id.
  * Reassembly is bounded (one frame and all pending frames together at most MAX_REASSEMBLY_BYTES): oversize or
  * malformed messages are dropped with a named rejection, never thrown.
  */

@@ -1,13 +1,15 @@
 /**
  * One WebRTC link to one peer: a simple-peer instance (trickle ICE) whose data channel we drive ourselves.
  * simple-peer's stream write path is slow (BROWSER.md: 3.8 vs 31 MB/s at 16 KiB), so messages go on the raw
- * RTCDataChannel with our own bufferedAmount backpressure: a FIFO queue drained on `bufferedamountlow`.
+ * RTCDataChannel with our own bufferedAmount backpressure: a two-lane queue (link-send-queue.ts: small messages
+ * overtake the fragments of large frames) drained on `bufferedamountlow`.
  * Incoming messages are taken off the raw channel too, sorted into control messages and reassembled frames.
  * simple-peer already queues remote ICE candidates until the remote description is set (index.js `signal`).
  */
 import type SimplePeer from 'simple-peer';
 import type { SignalData } from '../wire/signaling.ts';
 import { Reassembler, splitFrame } from './fragmenter.ts';
+import { LinkSendQueue } from './link-send-queue.ts';
 import { decodeLinkMessage, encodeControl, type ControlMessage } from './link-messages.ts';
 import type { EdgePlatform } from './platform.ts';
 import { markJoin } from './join-marks.ts';
@@ -53,10 +55,8 @@ export class PeerLink {
   private readonly peer: SimplePeer.Instance;
   private readonly reassembler = new Reassembler();
   private channel: RawChannel | null = null;
-  /** Messages waiting for room in the channel's buffer, from `head` on (no O(n) shift per message). */
-  private queue: (Uint8Array | undefined)[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  /** Messages waiting for room in the channel's buffer. */
+  private readonly queue = new LinkSendQueue(MAX_QUEUED_BYTES);
   private nextMessageId = 1;
   private closed = false;
   private connected = false;
@@ -105,7 +105,7 @@ export class PeerLink {
 
   /** Nothing waiting to be sent (so closing it loses nothing in flight). */
   get isIdle(): boolean {
-    return this.head === this.queue.length && (this.channel?.bufferedAmount ?? 0) === 0;
+    return this.queue.isEmpty && (this.channel?.bufferedAmount ?? 0) === 0;
   }
 
   /** The WebRTC connection's states, for messages about links that do not come up. */
@@ -125,16 +125,20 @@ export class PeerLink {
   }
 
   sendControl(message: ControlMessage): boolean {
-    return this.enqueue([encodeControl(message)]);
+    return this.enqueue('urgent', [encodeControl(message)]);
   }
 
-  /** Queues the frame's chunks; a frame that fits one chunk goes straight to the channel when nothing waits. */
+  /**
+   * Queues the frame's chunks. A frame that fits one chunk is urgent: it goes straight to the channel when no
+   * other small message waits, even while a large frame's fragments do, and otherwise ahead of those fragments.
+   */
   sendFrame(frame: Uint8Array): boolean {
     const id = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) >>> 0;
     const chunks = splitFrame(id, frame);
-    if (chunks.length === 1 && this.head === this.queue.length && this.hasRoom()) return this.sendNow(chunks[0]!);
-    return this.enqueue(chunks);
+    if (chunks.length > 1) return this.enqueue('bulk', chunks);
+    if (this.queue.urgentIsEmpty && this.hasRoom()) return this.sendNow(chunks[0]!);
+    return this.enqueue('urgent', chunks);
   }
 
   close(): void {
@@ -187,13 +191,9 @@ export class PeerLink {
     }
   }
 
-  private enqueue(messages: Uint8Array[]): boolean {
+  private enqueue(lane: 'urgent' | 'bulk', messages: Uint8Array[]): boolean {
     if (this.closed) return false;
-    let size = 0;
-    for (const m of messages) size += m.byteLength;
-    if (this.queuedBytes + size > MAX_QUEUED_BYTES) return false;
-    for (const m of messages) this.queue.push(m);
-    this.queuedBytes += size;
+    if (!this.queue.push(lane, messages)) return false;
     this.flush();
     return true;
   }
@@ -203,24 +203,12 @@ export class PeerLink {
     if (!this.connected || this.closed || !channel || channel.readyState !== 'open') return;
     const queue = this.queue;
     try {
-      while (this.head < queue.length && channel.bufferedAmount < HIGH_WATER_BYTES) {
-        const next = queue[this.head]!;
-        queue[this.head++] = undefined;
-        this.queuedBytes -= next.byteLength;
-        channel.send(next);
-      }
+      while (!queue.isEmpty && channel.bufferedAmount < HIGH_WATER_BYTES) channel.send(queue.shift()!);
     } catch (err) {
       return this.finish(`ERR_DATA_CHANNEL: send failed: ${String(err)}`);
     }
-    if (this.head === queue.length) {
-      queue.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= queue.length) {
-      this.queue = queue.slice(this.head);
-      this.head = 0;
-    }
     // `bufferedamountlow` drives the drain; a slow poll covers stacks that miss the event.
-    if (this.head < this.queue.length && this.drainTimer === null) {
+    if (!queue.isEmpty && this.drainTimer === null) {
       this.drainTimer = setTimeout(() => {
         this.drainTimer = null;
         this.flush();
@@ -232,9 +220,7 @@ export class PeerLink {
     if (this.closed) return;
     this.closed = true;
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
+    this.queue.clear();
     try {
       this.peer.destroy();
     } catch {
