@@ -74,6 +74,11 @@ class Sfc32Rng implements Rng {
     return this.shuffled(items).slice(0, Math.max(0, n));
   }
 
+  /** One word of the state, for touchRng. */
+  peek(): number {
+    return this.d;
+  }
+
   private nextU32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;
     this.d = (this.d + 1) | 0;
@@ -83,6 +88,11 @@ class Sfc32Rng implements Rng {
     this.c = (this.c + t) | 0;
     return t >>> 0;
   }
+}
+
+/** Reads the generator's state without drawing (the simulator touches the next node's rng ahead of use). */
+export function touchRng(rng: Rng): number {
+  return rng instanceof Sfc32Rng ? rng.peek() : 0;
 }
 
 export function createRng(seed: number): Rng {

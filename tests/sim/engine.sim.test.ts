@@ -118,6 +118,38 @@ describe('engines', () => {
     }
   });
 
+  it('a message to oneself is not sent, one to an unknown id goes to a dead node, answers find their sender', () => {
+    const { network, nodes } = pingers({ seed: 4 }, 3);
+    const [a, b] = network.all;
+    const unknown = 'f'.repeat(40);
+    network.discover(a!, [a!.id, unknown, b!.id]);
+    new CycleEngine(network).run(2);
+    const pa = nodes.get(a!.id)!;
+    expect(pa.rtts).toEqual([0, 0]); // b's pongs, one per cycle
+    expect(pa.down).toEqual([unknown, unknown]);
+    // Per cycle: a → unknown, a → b, b → a (a → a is not sent).
+    expect(network.stats).toEqual({ sent: 6, delivered: 4, lost: 0, toDeadNodes: 2 });
+  });
+
+  it('a node that crashes while a message to it is in flight does not get it, and the sender hears onPeerDown', () => {
+    const { network, nodes } = pingers({ seed: 5, transport: withLatency(memoryTransport(), createRng(2), 300, 300) });
+    bootstrapRandom(network, 1);
+    const [a, b] = network.all;
+    const engine = new EventEngine(network, { tickMs: 1000 });
+    engine.runUntil(5_000);
+    const pa = nodes.get(a!.id)!;
+    const rttsBefore = pa.rtts.length;
+    expect(rttsBefore).toBeGreaterThanOrEqual(3);
+    expect(pa.rtts.every((r) => r === 600)).toBe(true);
+    // Crash b right after a's next ping left: that ping is in flight when b goes.
+    const sentBefore = network.stats.sent;
+    while (network.stats.sent === sentBefore) engine.runUntil(engine.now + 1);
+    network.removeNode(b!.id);
+    engine.runUntil(engine.now + 3_000);
+    expect(pa.rtts.length).toBeLessThanOrEqual(rttsBefore + 1); // at most a pong b sent before it crashed
+    expect(pa.down[0]).toBe(b!.id);
+  });
+
   it('churn helpers: removeFraction crashes that share of live nodes, addNodes bootstraps newcomers', () => {
     const { network, nodes } = pingers({ seed: 4 }, 100);
     expect(removeFraction(network, 0.3)).toHaveLength(30);

@@ -93,6 +93,31 @@ describe('Cyclon', () => {
     expect(sent.filter((p) => view.includes(p))).toHaveLength(0);
   });
 
+  it('finds the entries it sent where they moved when its view changed before the reply came', () => {
+    const c = filled(20);
+    const eff = c.onTick(ctx(5))[0]!;
+    if (eff.kind !== 'send') throw new Error('expected a send');
+    const sent = eff.msg.entries.slice(1).map((e) => e.peer);
+    // Meanwhile one peer that was not sent goes down (everything after it moves up one slot), one that was sent
+    // goes down too, and a newcomer takes a free slot: the reply must overwrite the sent peers still in the view.
+    const unsent = c.view().map((e) => e.peer).find((p) => !sent.includes(p))!;
+    c.onPeerDown(ctx(), unsent);
+    c.onPeerDown(ctx(), sent[3]!);
+    c.onPeersDiscovered(ctx(), [id(300)]);
+    expect(c.view()).toHaveLength(18); // 20 - the target - two down + the newcomer
+    // Two reply entries fill the free slots; the other six replace the six sent peers still in the view.
+    const before = c.view().map((e) => e.peer);
+    const reply = Array.from({ length: 8 }, (_, i) => ({ peer: id(200 + i), age: i }));
+    c.onMessage(ctx(), eff.to, { t: 'shuffle-reply', entries: reply });
+    const view = c.view().map((e) => e.peer);
+    expect(view).toHaveLength(20);
+    for (const r of reply) expect(view).toContain(r.peer);
+    expect(view.filter((p) => sent.includes(p))).toEqual([]);
+    // Only sent peers made room: every other peer of the view before the reply is still there.
+    for (const p of before) if (!sent.includes(p)) expect(view).toContain(p);
+    expect(view).toContain(id(300));
+  });
+
   it('keeps a partner that answered when its view has room, so two peers never gossip each other away', () => {
     const a = new Cyclon({ viewSize: 20, shuffleLength: 8 });
     a.onPeersDiscovered(ctx(), [id(1)]);

@@ -1,8 +1,9 @@
 /**
  * Cyclon's record of its shuffles awaiting a reply: for each of the last `capacity` targets, the peers it sent
  * (in the order sent) with their keys, so that the reply overwrites exactly those (Voulgaris et al. 2005, the
- * initiator's merge). It behaves as an insertion-ordered map target → sent peers that drops its oldest record
- * when one more arrives, and where recording a target again makes its record the newest.
+ * initiator's merge); and where each stood in the view, with the owner's version of its view then, so that a reply
+ * to an unchanged view finds them without looking. It behaves as an insertion-ordered map target → sent peers that
+ * drops its oldest record when one more arrives, and where recording a target again makes its record the newest.
  *
  * It is a fixed table kept in a region of an array its owner allocates once per node (Cyclon keeps its view in
  * the same array), because a node records one shuffle per cycle: at 10^5 simulated nodes a Map entry and two
@@ -21,19 +22,22 @@ const TARGETS = 0; // + r: the target ('' when free)
 const TARGET_KEYS = 1; // · C + r
 const STAMPS = 2; // · C + r: when it was made (a counter, to find the oldest)
 const COUNTS = 3; // · C + r: peers sent
-const SENT = 4; // · C + r·W + i: the i-th peer sent; then C·W keys of them; then the clock
+const VERSIONS = 4; // · C + r: the owner's version of its view when the peers were sent
+const SENT = 5; // · C + r·W + i: the i-th peer sent; then C·W keys of them, C·W positions of them; then the clock
 
 export class PendingShuffles {
   private readonly targetKeysAt: number;
   private readonly stampsAt: number;
   private readonly countsAt: number;
+  private readonly versionsAt: number;
   private readonly sentAt: number;
   private readonly sentKeysAt: number;
+  private readonly sentPositionsAt: number;
   private readonly clockAt: number;
 
   /** The number of array elements the table needs. */
   static sizeFor(capacity: number, width: number): number {
-    return SENT * capacity + 2 * capacity * width + 1;
+    return SENT * capacity + 3 * capacity * width + 1;
   }
 
   /** A table in `store[base .. base + sizeFor(capacity, width))`, which it initialises. */
@@ -47,9 +51,11 @@ export class PendingShuffles {
     this.targetKeysAt = base + TARGET_KEYS * capacity;
     this.stampsAt = base + STAMPS * capacity;
     this.countsAt = base + COUNTS * capacity;
+    this.versionsAt = base + VERSIONS * capacity;
     this.sentAt = base + SENT * capacity;
     this.sentKeysAt = this.sentAt + capacity * width;
-    this.clockAt = this.sentKeysAt + capacity * width;
+    this.sentPositionsAt = this.sentKeysAt + capacity * width;
+    this.clockAt = this.sentPositionsAt + capacity * width;
     for (let i = base; i <= this.clockAt; i++) store[i] = 0;
     for (let r = 0; r < capacity; r++) {
       store[base + TARGETS + r] = '';
@@ -86,13 +92,14 @@ export class PendingShuffles {
     return slot;
   }
 
-  /** Appends a sent peer to the record in `slot` (at most `width`). */
-  add(slot: number, peer: PeerId, key: number): void {
+  /** Appends a sent peer to the record in `slot` (at most `width`), with where it stood in the view when sent. */
+  add(slot: number, peer: PeerId, key: number, position: number): void {
     const i = this.store[this.countsAt + slot] as number;
     this.store[this.countsAt + slot] = i + 1;
     const at = slot * this.width + i;
     this.store[this.sentAt + at] = peer;
     this.store[this.sentKeysAt + at] = key;
+    this.store[this.sentPositionsAt + at] = position;
   }
 
   /**
@@ -108,6 +115,15 @@ export class PendingShuffles {
     return slot;
   }
 
+  /** Tags the record with its owner's version of the view (see Cyclon), read back by `version`. */
+  setVersion(slot: number, version: number): void {
+    this.store[this.versionsAt + slot] = version;
+  }
+
+  version(slot: number): number {
+    return this.store[this.versionsAt + slot] as number;
+  }
+
   count(slot: number): number {
     return this.store[this.countsAt + slot] as number;
   }
@@ -118,6 +134,11 @@ export class PendingShuffles {
 
   key(slot: number, i: number): number {
     return this.store[this.sentKeysAt + slot * this.width + i] as number;
+  }
+
+  /** Where the i-th peer stood in the view when it was sent (it may have moved or left since). */
+  position(slot: number, i: number): number {
+    return this.store[this.sentPositionsAt + slot * this.width + i] as number;
   }
 
   private find(target: PeerId, key: number): number {
