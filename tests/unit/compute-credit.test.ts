@@ -4,7 +4,7 @@
  * is validated on restore; credit notices are validated at the wire boundary with named codes; a submitter's
  * notices for tasks accepted close together leave as one frame per host and job.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CREDIT_VALUE, CreditLedger, partnerValueName } from '../../src/runtime/services/compute-credit.ts';
 import {
   CREDIT_PROTOCOL, CREDIT_WIRE_VERSION, decodeCreditNotices, encodeCreditNotices, MAX_CREDIT_TASKS, type CreditNotice,
@@ -126,9 +126,8 @@ describe('coalesced credit writes', () => {
     }, () => undefined);
     const state = (creditMs: number): CreditState => ({ v: 1, creditMs, tasksAccepted: 0, byPartnerMs: {}, partner: null });
     for (let i = 1; i <= 5; i++) writer.write(state(i));
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(written.at(-1)).toBe(5), { timeout: 5000 });
     expect(maxInFlight).toBe(1);
-    expect(written.at(-1)).toBe(5);
     expect(written.length).toBeLessThan(5);
   });
 
@@ -140,13 +139,14 @@ describe('coalesced credit writes', () => {
       save: async (state: CreditState) => { startedAt.push(performance.now()); written.push(state.creditMs); },
     }, () => undefined, 40);
     const state = (creditMs: number): CreditState => ({ v: 1, creditMs, tasksAccepted: 0, byPartnerMs: {}, partner: null });
+    const begun = performance.now();
     for (let i = 1; i <= 20; i++) {
       writer.write(state(i));
       await new Promise((r) => setTimeout(r, 5));
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(written.at(-1)).toBe(20);
-    expect(written.length).toBeLessThanOrEqual(5);
+    await vi.waitFor(() => expect(written.at(-1)).toBe(20), { timeout: 5000 });
+    // At most one write per 40 ms gap over the time the stream took (a loaded machine stretches the 5 ms sleeps).
+    expect(written.length).toBeLessThanOrEqual(Math.floor((performance.now() - begun) / 38) + 1);
     for (let i = 1; i < startedAt.length; i++) expect(startedAt[i]! - startedAt[i - 1]!).toBeGreaterThanOrEqual(38);
   });
 });
