@@ -19,6 +19,9 @@ import { defaultMaxVotes, tally, type Vote } from './quorum.ts';
 import type { Outgoing, TaskOutcome, TaskResult } from './types.ts';
 import { SchedulerErrors } from './types.ts';
 
+/** Revoked copies of decided tasks whose late results a job still checks (bounds the memory a big voted job keeps). */
+const MAX_LATE_VOTERS = 4096;
+
 export interface SubmitterOptions {
   /** Added to a task's time limit to make its lease (transfer, sandbox start). */
   readonly leaseGraceMs: number;
@@ -61,6 +64,11 @@ export interface SubmittedJob {
   /** Active leases per host (for requirements.peers). */
   readonly perHost: Map<PeerId, number>;
   readonly suspects: Set<PeerId>;
+  /**
+   * Copies still out when their task's vote was decided (voted jobs only, at most MAX_LATE_VOTERS): a result that
+   * arrives for one later is still compared with the accepted digest, so a lying host that answers last is named too.
+   */
+  readonly lateVoters: Map<number, { readonly task: number; readonly host: PeerId }>;
   nextLease: number;
   settled: number;
   lastAnnounceAt: number;
@@ -80,7 +88,7 @@ export class SubmitterBook {
   add(id: string, spec: JobSpec, now: number): SubmittedJob {
     const job: SubmittedJob = {
       id, spec, submittedAt: now, status: 'running', leases: new Map(), needy: new Set(), perHost: new Map(),
-      suspects: new Set(), nextLease: 0, settled: 0, lastAnnounceAt: now, round: 0,
+      suspects: new Set(), lateVoters: new Map(), nextLease: 0, settled: 0, lastAnnounceAt: now, round: 0,
       tasks: spec.tasks.map(() => ({
         status: 'open', votes: [], active: new Set(), tried: new Set(), losses: 0, digest: null, result: null, error: null,
       })),
@@ -168,6 +176,7 @@ export class SubmitterBook {
     const lease = job?.leases.get(msg.lease);
     if (!job || !lease || lease.host !== host) {
       this.ignored++;
+      if (job) this.checkLateVote(job, host, msg);
       return [];
     }
     this.endLease(job, msg.lease);
@@ -279,6 +288,15 @@ export class SubmitterBook {
     return [];
   }
 
+  /** A result for a copy revoked when its task was decided: a digest other than the accepted one names its host. */
+  private checkLateVote(job: SubmittedJob, host: PeerId, msg: ResultMessage): void {
+    const late = job.lateVoters.get(msg.lease);
+    if (!late || late.host !== host) return;
+    job.lateVoters.delete(msg.lease);
+    const t = job.tasks[late.task]!;
+    if (t.status === 'accepted' && t.digest !== null && msg.digest !== t.digest) job.suspects.add(host);
+  }
+
   private settle(job: SubmittedJob, task: number, status: 'accepted' | 'failed', error: string | null, suspects: PeerId[]): Outgoing[] {
     const t = job.tasks[task]!;
     t.status = status;
@@ -290,6 +308,7 @@ export class SubmitterBook {
       const lease = job.leases.get(id)!;
       out.push({ to: lease.host, msg: { v: V, t: 'revoke', jobId: job.id, lease: id } });
       this.endLease(job, id);
+      if (job.spec.redundancy.n > 1 && job.lateVoters.size < MAX_LATE_VOTERS) job.lateVoters.set(id, { task, host: lease.host });
     }
     job.settled++;
     if (job.settled === job.tasks.length) {
