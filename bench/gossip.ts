@@ -2,6 +2,8 @@
  * Gossip benchmark: Cyclon (Voulgaris, Gavidia, van Steen 2005) and push-pull averaging (Jelasity, Montresor,
  * Babaoglu 2005) in the cycle-driven simulator at N = 10^3, 10^4, 10^5 (quick: 10^3, 10^4), against the figures
  * in BENCH.md and a plain random 20-out graph built in the same run. Seeded: the same seed gives the same table.
+ * NEPHELE_GOSSIP_SIZES (a comma list, e.g. `1000000`) replaces the sizes of both suites: 10^6 needs a bigger heap,
+ * `NODE_OPTIONS=--max-old-space-size=12288`.
  */
 import type { PeerId } from '../src/core/ids.ts';
 import { createRng, type Rng } from '../src/core/rng.ts';
@@ -30,10 +32,19 @@ const RANDOM_PAIRING_FACTOR = 1 / (2 * Math.sqrt(Math.E));
 const CYCLON_SRC = 'BENCH.md: faithful Cyclon in PeerSim, view 20, shuffle 8, 60 cycles, N = 10^4 and 5·10^4';
 const AGG_SRC = 'Jelasity, Montresor, Babaoglu, ACM TOCS 23(3) 2005: 1/(2·sqrt(e)) with random partners';
 
+/** The sizes to run: NEPHELE_GOSSIP_SIZES if given, else 10^3 and 10^4, and 10^5 unless quick. */
+function sizesFor(quick: boolean): number[] {
+  const given = process.env['NEPHELE_GOSSIP_SIZES'];
+  if (!given) return quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  const sizes = given.split(',').map((v) => Number(v.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`E_BENCH_SIZES: NEPHELE_GOSSIP_SIZES must list integers >= 10, not "${given}"`);
+  return sizes;
+}
+
 export const gossipSuite: BenchSuite = {
   name: 'gossip',
   run(quick) {
-    const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+    const sizes = sizesFor(quick);
     return sizes.flatMap((n) => [...cyclonRows(n), ...uniformAveragingRows(n)]);
   },
 };
@@ -42,7 +53,7 @@ export const gossipSuite: BenchSuite = {
 export const gossipSpeedSuite: BenchSuite = {
   name: 'gossip-speed',
   run(quick) {
-    const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+    const sizes = sizesFor(quick);
     return sizes.flatMap((n) => speedRows(convergedCyclon(n)));
   },
 };
