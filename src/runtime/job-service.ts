@@ -38,10 +38,19 @@ export interface SandboxRunner {
  * answer it) takes tasks.
  */
 export async function runnerAvailable(runner: SandboxRunner): Promise<boolean> {
+  return (await askAvailable(runner)) !== false;
+}
+
+/**
+ * Whether the runner takes a task now; 'no-signal' when it has no `available` (behind comlink the call fails),
+ * so it always takes tasks and need not be asked again.
+ */
+export async function askAvailable(runner: SandboxRunner): Promise<boolean | 'no-signal'> {
+  if (runner.available === undefined) return 'no-signal';
   try {
-    return (await runner.available?.()) !== false;
+    return (await runner.available()) !== false;
   } catch {
-    return true;
+    return 'no-signal';
   }
 }
 

@@ -20,7 +20,7 @@ import type { PeerId } from '../../core/ids.ts';
 import { failedResult, WasiErrors, WasiLimits, type WasiTaskResult, type WasiTaskSpec } from '../../compute/wasi-task.ts';
 import { DEFAULT_PROGRAM_NAME } from '../../compute/sandbox-messages.ts';
 import type { RunRequest, RunResult, TaskKey } from '../../protocols/scheduler/types.ts';
-import type { SandboxRunner } from '../job-service.ts';
+import { askAvailable, type SandboxRunner } from '../job-service.ts';
 import type { ImageFetcher } from './compute-images.ts';
 import { toRunResult } from './compute-result.ts';
 import { resolveInputFiles } from './compute-input-files.ts';
@@ -304,19 +304,6 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
       (err: unknown) => { clearTimeout(timer); reject(err instanceof Error ? err : new Error(String(err))); },
     );
   });
-}
-
-/**
- * Whether the runner takes a task now; 'no-signal' when it has no `available` (behind comlink the call fails),
- * so it always takes tasks and need not be asked again.
- */
-export async function askAvailable(runner: SandboxRunner): Promise<boolean | 'no-signal'> {
-  if (runner.available === undefined) return 'no-signal';
-  try {
-    return (await runner.available()) !== false;
-  } catch {
-    return 'no-signal';
-  }
 }
 
 /** The answer of `work`, or null if it takes longer than `ms` (a closed tab's comlink call never settles). */

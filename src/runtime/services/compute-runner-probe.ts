@@ -8,8 +8,8 @@
  * pauses between two probes hands its next batch back (E_HOST_BUSY, compute-host-runs.ts).
  */
 import type { ServiceDeps } from '../node-service.ts';
-import { runnerKinds, type GuestKind, type SandboxRunner } from '../job-service.ts';
-import { askAvailable, withTimeout } from './compute-host-runs.ts';
+import { askAvailable, runnerKinds, type GuestKind, type SandboxRunner } from '../job-service.ts';
+import { withTimeout } from './compute-host-runs.ts';
 
 /** A runner that does not answer within this long is asked again at a later tick. */
 const RUNNER_PROBE_TIMEOUT_MS = 5_000;
