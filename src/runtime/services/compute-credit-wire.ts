@@ -6,8 +6,8 @@
  *
  *   credit  submitter → agreeing host   {jobId, tasks: [{task, durationMs}, …]}   no body
  *
- * Version 2 carries the tasks of one job decided together (a batch's results arrive in one message) in one
- * notice, at most MAX_CREDIT_TASKS, each task once; version 1 carried one task per frame.
+ * Version 2 carries the tasks of one job that the submitter accepted within a short gap (compute-credit-desk.ts)
+ * in one notice, at most MAX_CREDIT_TASKS, each task once; version 1 carried one task per frame.
  * Decoded once at the boundary into the single-task notices the ledger takes, or a named rejection.
  */
 import { z } from 'zod';
