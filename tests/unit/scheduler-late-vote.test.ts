@@ -1,7 +1,7 @@
 /**
- * A voted task (k-of-n) is decided as soon as k results agree, and the copies still out are revoked. A host that
- * answers after that must still be checked: a lying host whose result came last was not named before (the 2-of-3
- * browser test failed when the liar answered third).
+ * A voted task (k-of-n) is decided as soon as k results agree. The copies still out are not revoked but checked
+ * when they answer: a lying host whose result came last was not named before (the 2-of-3 browser test failed
+ * when the liar answered third, and again when its copies were revoked before it could answer).
  */
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, type JobSpec } from '../../src/protocols/scheduler/job-model.ts';
@@ -41,12 +41,15 @@ describe('late votes of a decided task', () => {
   it('names a host whose result arrives after the quorum closed and differs from the accepted one', () => {
     const { book, leases } = threeCopiesOut();
     book.onResult(HONEST_A, result(leases[HONEST_A]!, 'good'));
-    const revokes = book.onResult(HONEST_B, result(leases[HONEST_B]!, 'good'));
-    expect(revokes.map((o) => [o.to, o.msg.t])).toEqual([[LIAR, 'revoke']]);
+    const sent = book.onResult(HONEST_B, result(leases[HONEST_B]!, 'good'));
+    expect(sent).toEqual([]); // the liar's copy is left to run, not revoked
     expect(book.jobs.get('job-late-vote-01')!.status).toBe('completed');
     expect([...book.jobs.get('job-late-vote-01')!.suspects]).toEqual([]);
+    expect(book.takeLateSuspects()).toEqual([]);
     book.onResult(LIAR, result(leases[LIAR]!, 'forged'));
     expect([...book.jobs.get('job-late-vote-01')!.suspects]).toEqual([LIAR]);
+    expect(book.takeLateSuspects()).toEqual([{ jobId: 'job-late-vote-01', host: LIAR }]);
+    expect(book.takeLateSuspects()).toEqual([]);
   });
 
   it('does not name a late host that agrees, nor a host answering for a lease it never held', () => {
@@ -59,6 +62,15 @@ describe('late votes of a decided task', () => {
     expect([...book.jobs.get('job-late-vote-01')!.suspects]).toEqual([]);
     // A late result counts once: the same lease answering again is ignored.
     book.onResult(HONEST_B, result(leases[HONEST_B]!, 'forged'));
+    expect([...book.jobs.get('job-late-vote-01')!.suspects]).toEqual([]);
+    expect(book.takeLateSuspects()).toEqual([]);
+  });
+
+  it('still revokes the copies out when a voted task fails or its job is cancelled', () => {
+    const { book, leases } = threeCopiesOut();
+    const sent = book.cancel('job-late-vote-01');
+    expect(sent.map((o) => o.msg.t)).toEqual(['cancel', 'cancel', 'cancel']);
+    book.onResult(LIAR, result(leases[LIAR]!, 'forged'));
     expect([...book.jobs.get('job-late-vote-01')!.suspects]).toEqual([]);
   });
 });

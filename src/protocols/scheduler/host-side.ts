@@ -295,8 +295,7 @@ export class HostSide {
   /**
    * Copies this host may hold for a job: its slots, plus a batch of waiting ones once its copies prove short.
    * A voted job gets no batch: a batch's results return together at its end, while the quorum closes on the first
-   * k agreeing votes and revokes the rest, so batched votes would mostly come too late to be counted, and a
-   * lying host would seldom be outvoted and named.
+   * k agreeing votes, so batched votes would mostly come after their tasks were decided (checked, but not counted).
    */
   private room(sub: Subscription): number {
     const slots = this.limits.maxConcurrentTasks;

@@ -4,6 +4,7 @@
  * k of the result digests agree (k > n/2); hosts whose digests differ from the accepted one are suspects.
  * While no digest has k votes, enough replicas are kept in flight for the leader to reach k if the next
  * results agree with it, and never fewer than n in all; once the vote cap makes k unreachable, the task fails.
+ * Copies still running when a task is accepted are left to finish and checked against it (submitter.ts).
  *
  * The tally is hash-agnostic: a digest is whatever string the runtime computed over the result.
  */

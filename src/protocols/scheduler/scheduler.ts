@@ -158,6 +158,11 @@ export class Scheduler implements Protocol<SchedulerMessage> {
     return this.book.takeOutcomes();
   }
 
+  /** Hosts named by a result that arrived after its task was accepted and disagreed with it (see submitter.ts). */
+  takeLateSuspects(): { readonly jobId: string; readonly host: PeerId }[] {
+    return this.book.takeLateSuspects();
+  }
+
   // ── host API ───────────────────────────────────────────────────────────────────────────────────
 
   /** Copies to start now, one after another within each batch (one slot per batch). */

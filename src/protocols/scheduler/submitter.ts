@@ -19,7 +19,7 @@ import { defaultMaxVotes, tally, type Vote } from './quorum.ts';
 import type { Outgoing, TaskOutcome, TaskResult } from './types.ts';
 import { SchedulerErrors } from './types.ts';
 
-/** Revoked copies of decided tasks whose late results a job still checks (bounds the memory a big voted job keeps). */
+/** Copies of decided voted tasks whose late results a job still checks (bounds the memory a big voted job keeps). */
 const MAX_LATE_VOTERS = 4096;
 
 export interface SubmitterOptions {
@@ -65,8 +65,8 @@ export interface SubmittedJob {
   readonly perHost: Map<PeerId, number>;
   readonly suspects: Set<PeerId>;
   /**
-   * Copies still out when their task's vote was decided (voted jobs only, at most MAX_LATE_VOTERS): a result that
-   * arrives for one later is still compared with the accepted digest, so a lying host that answers last is named too.
+   * Copies still out when their task was accepted (voted jobs only, at most MAX_LATE_VOTERS). They are not revoked:
+   * like BOINC, every one of the n copies is checked, so a lying host that answers after the quorum closed is named.
    */
   readonly lateVoters: Map<number, { readonly task: number; readonly host: PeerId }>;
   nextLease: number;
@@ -80,6 +80,8 @@ export class SubmitterBook {
   /** Results and releases for leases their sender does not hold (late, forged or duplicated). */
   ignored = 0;
   private outcomes: TaskOutcome[] = [];
+  /** Hosts named by a late vote since the last call (the runtime shows them; no outcome changes). */
+  private lateSuspects: { readonly jobId: string; readonly host: PeerId }[] = [];
   /** Members of each slice as the runtime last learnt them from the cloud service. */
   private readonly sliceMembers = new Map<string, ReadonlySet<PeerId>>();
 
@@ -102,6 +104,13 @@ export class SubmitterBook {
   takeOutcomes(): TaskOutcome[] {
     const out = this.outcomes;
     this.outcomes = [];
+    return out;
+  }
+
+  /** Hosts whose result for an already accepted task disagreed with it, since the last call. */
+  takeLateSuspects(): { readonly jobId: string; readonly host: PeerId }[] {
+    const out = this.lateSuspects;
+    this.lateSuspects = [];
     return out;
   }
 
@@ -288,13 +297,15 @@ export class SubmitterBook {
     return [];
   }
 
-  /** A result for a copy revoked when its task was decided: a digest other than the accepted one names its host. */
+  /** A result for a copy still out when its task was accepted: a digest other than the accepted one names its host. */
   private checkLateVote(job: SubmittedJob, host: PeerId, msg: ResultMessage): void {
     const late = job.lateVoters.get(msg.lease);
     if (!late || late.host !== host) return;
     job.lateVoters.delete(msg.lease);
     const t = job.tasks[late.task]!;
-    if (t.status === 'accepted' && t.digest !== null && msg.digest !== t.digest) job.suspects.add(host);
+    if (t.status !== 'accepted' || t.digest === null || msg.digest === t.digest || job.suspects.has(host)) return;
+    job.suspects.add(host);
+    this.lateSuspects.push({ jobId: job.id, host });
   }
 
   private settle(job: SubmittedJob, task: number, status: 'accepted' | 'failed', error: string | null, suspects: PeerId[]): Outgoing[] {
@@ -306,9 +317,10 @@ export class SubmitterBook {
     const out: Outgoing[] = [];
     for (const id of [...t.active]) {
       const lease = job.leases.get(id)!;
-      out.push({ to: lease.host, msg: { v: V, t: 'revoke', jobId: job.id, lease: id } });
       this.endLease(job, id);
-      if (job.spec.redundancy.n > 1 && job.lateVoters.size < MAX_LATE_VOTERS) job.lateVoters.set(id, { task, host: lease.host });
+      const checked = status === 'accepted' && job.spec.redundancy.n > 1 && job.lateVoters.size < MAX_LATE_VOTERS;
+      if (checked) job.lateVoters.set(id, { task, host: lease.host });
+      else out.push({ to: lease.host, msg: { v: V, t: 'revoke', jobId: job.id, lease: id } });
     }
     job.settled++;
     if (job.settled === job.tasks.length) {

@@ -341,7 +341,9 @@ export class ComputeService implements NodeService {
     const outcomes = this.scheduler.takeOutcomes();
     for (const o of outcomes) this.jobs.get(o.jobId)?.outcomes.set(o.task, o);
     this.credit.grant(outcomes);
-    if (outcomes.length > 0) this.deps.changed();
+    const late = this.scheduler.takeLateSuspects();
+    for (const { jobId, host } of late) this.deps.log('warn', `compute: job ${jobId}: host ${host.slice(0, 12)}… disagreed after the quorum closed`);
+    if (outcomes.length > 0 || late.length > 0) this.deps.changed();
   }
 
   /** A node lends only while one of its tabs (or its process) can start a sandbox that is taking tasks (compute-runner-probe.ts). */
