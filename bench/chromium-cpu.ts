@@ -1,6 +1,7 @@
 /**
  * CPU time of Chromium's processes, read from /proc (Linux only): utime + stime of every thread, in clock ticks
- * (100 per second here), summed by process type and thread name — to see where a bench's CPU goes.
+ * (100 per second here), summed by process type and thread name — to see where a bench's CPU goes — and the
+ * machine's busy and idle ticks over all cores (/proc/stat).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -35,4 +36,11 @@ export function chromiumCpuSeconds(): number {
   let ticks = 0;
   for (const t of chromiumCpuTicks().values()) ticks += t;
   return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The machine's CPU ticks so far, all cores: busy (user, nice, system, irq, softirq, steal) and idle (idle, iowait). */
+export function machineTicks(): { busy: number; idle: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = cpu;
+  return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait };
 }

@@ -12,6 +12,7 @@ import { createStore, del, get, keys, promisifyRequest, values, type UseStore } 
 import { NepheleError } from '../core/errors.ts';
 import { isChunkId, verifyChunk } from './chunk-id.ts';
 import { StoreErrors, type ChunkStore, type ChunkStoreOptions, type ChunkStoreUsage } from './chunk-store.ts';
+import { traceMark } from './storage-trace.ts';
 
 export const DEFAULT_CHUNK_DB = 'nephele-chunks';
 
@@ -34,8 +35,10 @@ export class IdbChunkStore implements ChunkStore {
 
   async put(id: string, bytes: Uint8Array): Promise<void> {
     await verifyChunk(id, bytes);
+    traceMark('idb.verified', id);
     const copy = bytes.slice();
     return this.serialised(async () => {
+      traceMark('idb.tx0', id);
       const totals = await this.loadTotals();
       // One read-write transaction: is it held, does it fit, store it. A promise that settles in a request's
       // success callback resumes while the transaction is still active, so the put joins the same transaction.
@@ -46,6 +49,7 @@ export class IdbChunkStore implements ChunkStore {
         }
         store.put(copy, id);
         await promisifyRequest(store.transaction);
+        traceMark('idb.tx1', id, (store.transaction as { durability?: string }).durability ?? '?');
         return true;
       });
       if (!stored) return;

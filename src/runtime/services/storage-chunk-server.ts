@@ -13,6 +13,7 @@ import { NepheleError } from '../../core/errors.ts';
 import type { ChunkStore } from '../../store/chunk-store.ts';
 import { replicaHolders } from '../../protocols/storage/placement.ts';
 import type { OutgoingAnswer, OutgoingRequest, Reply } from './storage-rpc.ts';
+import { traceMark } from '../../store/storage-trace.ts';
 
 export type ChunkRequest = Extract<OutgoingRequest, { t: 'put' | 'handover' | 'get' | 'locate' | 'has' }>;
 
@@ -53,6 +54,7 @@ export class ChunkServer {
         let full: unknown = null;
         try {
           await this.deps.store.put(msg.chunk, body);
+          traceMark('s.stored', msg.chunk);
           stored = true;
         } catch (err) {
           if (!(err instanceof NepheleError && err.code === 'E_STORE_FULL') || msg.t !== 'put' || !msg.replicate) {
@@ -64,11 +66,13 @@ export class ChunkServer {
         this.deps.stored();
         const holders = stored ? [this.deps.self] : [];
         holders.push(...(await copies));
+        traceMark('s.copies', msg.chunk);
         if (holders.length === 0) throw full ?? new NepheleError('E_STORAGE_PUT_FAILED', 'no replica could be stored');
         return { msg: { t: 'stored', chunk: msg.chunk, holders } };
       }
       case 'get': {
         const bytes = await this.deps.store.get(msg.chunk);
+        traceMark('s.read', msg.chunk);
         if (!bytes) throw new NepheleError('E_CHUNK_MISSING', `no chunk ${msg.chunk.slice(0, 12)}… here`);
         if (this.deps.corruptServed() && bytes.byteLength > 0) bytes[bytes.byteLength - 1]! ^= 0xff;
         return { msg: { t: 'chunk', chunk: msg.chunk }, body: bytes };

@@ -20,6 +20,7 @@ import { newFileKey, open, seal, sha256Hex } from './storage-crypto.ts';
 import { formatLink, parseLink } from './storage-link.ts';
 import { decodeManifest, encodeManifest, MANIFEST_VERSION, sliceFile, type Manifest } from './storage-manifest.ts';
 import type { OutgoingRequest, Reply } from './storage-rpc.ts';
+import { traceMark } from '../../store/storage-trace.ts';
 
 export interface FileDeps {
   readonly self: PeerId;
@@ -66,12 +67,16 @@ export class FileTransfers {
     fileHash.catch(() => undefined);
     await inParallel(slices.length, PARALLEL, async (i) => {
       const slice = slices[i]!;
+      const sealedAt = performance.timeOrigin + performance.now();
       const sealed = await seal(key, slice);
       const id = await chunkIdOf(sealed);
+      traceMark('p.lane', id, String(sealedAt));
+      traceMark('p.sealed', id);
       chunks[i] = { id, size: slice.byteLength };
       // Not `Math.min(minReplicas, await …)`: that reads minReplicas before the await, so parallel lanes would
       // overwrite each other's figure and the last lane to finish would decide it.
       const replicas = await this.putChunk(id, sealed);
+      traceMark('p.done', id, String(replicas));
       minReplicas = Math.min(minReplicas, replicas);
       progress(++done, total);
     });
@@ -111,7 +116,11 @@ export class FileTransfers {
     let done = 0;
     await inParallel(manifest.chunks.length, PARALLEL, async (i) => {
       const c = manifest.chunks[i]!;
-      const plain = await open(link.key, await this.fetchChunk(c.id, i, holders));
+      traceMark('g.lane', c.id);
+      const sealed = await this.fetchChunk(c.id, i, holders);
+      traceMark('g.fetched', c.id);
+      const plain = await open(link.key, sealed);
+      traceMark('g.opened', c.id);
       if (plain.byteLength !== c.size) throw new NepheleError('E_STORAGE_BAD_MANIFEST', `chunk ${i} is ${plain.byteLength} bytes, manifest says ${c.size}`);
       out.set(plain, offsets[i]!);
       progress(++done, manifest.chunks.length);
@@ -148,12 +157,14 @@ export class FileTransfers {
   /** One put through the chunk's owner; resolves to how many peers hold the chunk after it. */
   private async putOnce(id: string, sealed: Uint8Array): Promise<number> {
     const owner = await this.deps.lookup(chunkRingKey(id));
+    traceMark('p.owner', id, owner.slice(0, 8));
     const reply = await this.deps.ask(owner, { t: 'put', chunk: id, replicate: true }, sealed);
     if (reply.msg.t !== 'stored') throw new NepheleError('E_STORAGE_PROTOCOL', `unexpected answer "${reply.msg.t}" to a put`);
     const holders = reply.msg.holders;
     // The owner names this node among the holders without sending it a copy: it stores its own.
     if (owner === this.deps.self || !holders.includes(this.deps.self)) return holders.length;
     const failure = await this.storeOwnCopy(id, sealed);
+    traceMark('p.own', id);
     if (failure === null) return holders.length;
     if (holders.length > 1) return holders.length - 1;
     throw failure;
@@ -178,7 +189,9 @@ export class FileTransfers {
       let owner: PeerId;
       try {
         owner = await this.deps.lookup(chunkRingKey(id));
+        traceMark('g.owner', id, owner.slice(0, 8));
         holders = known.get(owner) ?? (await this.holdersAt(owner, id));
+        traceMark('g.holders', id);
         if (holders.length > 1) known.set(owner, holders);
       } catch (err) {
         last = err;
@@ -203,11 +216,13 @@ export class FileTransfers {
       try {
         const reply = await this.deps.ask(holder, { t: 'get', chunk: id });
         if (reply.msg.t !== 'chunk' || reply.msg.chunk !== id) throw new NepheleError('E_STORAGE_PROTOCOL', `unexpected answer "${reply.msg.t}"`);
+        traceMark('g.got', id, holder.slice(0, 8));
         if ((await chunkIdOf(reply.body)) !== id) {
           this.deps.badChunk(holder, id);
           throw new NepheleError('E_CHUNK_HASH_MISMATCH', `chunk ${id.slice(0, 12)}… from ${holder.slice(0, 8)} does not hash to its id`);
         }
         asked.set(holder, 'ok');
+        traceMark('g.verified', id);
         return reply.body.slice();
       } catch (err) {
         outcome.last = err;

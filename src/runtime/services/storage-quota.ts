@@ -5,6 +5,7 @@
  */
 import { NepheleError } from '../../core/errors.ts';
 import { StoreErrors, type ChunkStore, type ChunkStoreUsage } from '../../store/chunk-store.ts';
+import { traceMark } from '../../store/storage-trace.ts';
 
 export const DEFAULT_QUOTA_BYTES = 1024 ** 3;
 
@@ -23,7 +24,9 @@ export class QuotaChunkStore implements ChunkStore {
   }
 
   put(id: string, bytes: Uint8Array): Promise<void> {
+    traceMark('q.queued', id);
     const run = this.writes.then(async () => {
+      traceMark('q.slot', id);
       const used = (await this.inner.usage()).bytes;
       // Putting a chunk already held is a no-op in the inner store, so only a put that would not fit asks whether
       // the chunk is held (a store round trip per put saved): re-putting a held chunk succeeds even on a full peer.

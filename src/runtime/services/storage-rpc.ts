@@ -9,6 +9,7 @@ import type { PeerId } from '../../core/ids.ts';
 import { NepheleError } from '../../core/errors.ts';
 import { encodeFrame } from '../../wire/frame.ts';
 import { decodeStorageMessage, STORAGE_PROTOCOL, STORAGE_WIRE_VERSION, type StorageMessage } from '../../wire/storage.ts';
+import { traceMark, traceOn } from '../../store/storage-trace.ts';
 
 const REQUESTS = ['put', 'get', 'locate', 'has', 'handover', 'nlock', 'nput', 'ncommit', 'nrelease', 'nsync', 'nlocate', 'nget'] as const;
 type Request = Extract<StorageMessage, { t: (typeof REQUESTS)[number] }>;
@@ -39,6 +40,8 @@ interface Pending {
   readonly sentAt: number;
   /** Only requests and answers without a body are round-trip samples (a chunk's transfer time is not). */
   readonly sample: boolean;
+  /** The request's chunk, kept only while tracing (storage-trace.ts) to mark its answer. */
+  readonly chunk?: string;
 }
 
 const REQUEST_TYPES = new Set<string>(REQUESTS);
@@ -61,8 +64,10 @@ export class StorageRpc {
     const key = `${to}:${req}`;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(key, new NepheleError('E_STORAGE_TIMEOUT', `${msg.t} to ${to.slice(0, 8)} unanswered in ${this.deps.timeoutMs} ms`)), this.deps.timeoutMs);
-      this.pending.set(key, { peer: to, resolve, reject, timer, sentAt: performance.now(), sample: !body || body.byteLength === 0 });
+      const chunk = traceOn() ? chunkOf(msg) : undefined;
+      this.pending.set(key, { peer: to, resolve, reject, timer, sentAt: performance.now(), sample: !body || body.byteLength === 0, chunk });
       this.send(to, encodeFrame({ p: STORAGE_PROTOCOL, v: STORAGE_WIRE_VERSION, m: { ...msg, req } }, body));
+      if (chunk !== undefined) traceMark(`rq> ${msg.t}`, chunk, to.slice(0, 8));
     });
   }
 
@@ -72,6 +77,7 @@ export class StorageRpc {
     if (!decoded.ok) return this.drop(from, decoded.code, decoded.reason);
     const msg = decoded.value;
     if (isRequest(msg)) {
+      if (traceOn()) traceMark(`rq< ${msg.t}`, chunkOf(msg) ?? '', from.slice(0, 8));
       void this.answer(from, msg, body);
       return;
     }
@@ -81,6 +87,7 @@ export class StorageRpc {
     this.pending.delete(key);
     clearTimeout(p.timer);
     if (p.sample && body.byteLength === 0) this.recordRtt(from, performance.now() - p.sentAt);
+    if (p.chunk !== undefined) traceMark(`an< ${msg.t}`, p.chunk, from.slice(0, 8));
     if (msg.t === 'error') p.reject(new NepheleError(msg.code, `${from.slice(0, 8)}: ${msg.message}`));
     else p.resolve({ msg, body });
   }
@@ -124,6 +131,7 @@ export class StorageRpc {
       frame = encodeFrame({ p: STORAGE_PROTOCOL, v: STORAGE_WIRE_VERSION, m: { t: 'error', req: msg.req, code, message } });
     }
     this.send(from, frame);
+    if (traceOn()) traceMark(`an> ${msg.t}`, chunkOf(msg) ?? '', from.slice(0, 8));
   }
 
   private send(to: PeerId, frame: Uint8Array): void {
@@ -149,6 +157,12 @@ export class StorageRpc {
     this.rejected++;
     this.deps.log('warn', `dropped storage frame from ${from.slice(0, 8)}: ${code}: ${reason}`);
   }
+}
+
+/** The chunk a message is about, for trace marks. */
+function chunkOf(msg: object): string | undefined {
+  const chunk = (msg as { chunk?: unknown }).chunk;
+  return typeof chunk === 'string' ? chunk : undefined;
 }
 
 function isRequest(msg: StorageMessage): msg is Request {
