@@ -6,7 +6,7 @@
  * on the other peers while the put runs (lookups whose messages share links with the chunks in flight).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -25,6 +25,11 @@ export interface StorageBrowserFigures {
   /** NaN when the get failed (then `getError` says why). */
   readonly getSeconds: number;
   readonly getError: string | null;
+  /**
+   * The same get once more by the same peer (NaN when the first or this one failed): its links have now carried a
+   * chunk each way, as the raw references' channels are warmed before they are timed.
+   */
+  readonly getAgainSeconds: number;
   readonly bytes: number;
 }
 
@@ -149,16 +154,187 @@ async function withCloud<T>(staticDir: string, work: (browser: Browser, url: str
 
 /**
  * Lookup latencies alone, on a ring of `peers` tabs, within `budgetMs` for the whole run (opening the tabs, the
- * ring settling, the probes). Only `probePeers` of the peers probe (50 lookups each). A ring that does not settle
- * in time is probed as it is; probes past the budget are counted, not waited for.
+ * ring settling, the probes). Only `probePeers` of the peers probe (50 lookups each). While the tabs open and the
+ * ring forms, every tab's ring is sampled (RingWatch) and its timeline printed; probing starts once the ring is
+ * correct, or when the ring's share of the budget is spent (then the ring is probed as it is). Probes past the
+ * budget are counted, not waited for.
  */
 export async function browserLookupFigures(peers: number, staticDir = 'dist', budgetMs = Infinity, probePeers = peers): Promise<LookupFigures> {
   const deadline = Date.now() + budgetMs;
+  const settleBy = Number.isFinite(budgetMs) ? deadline - 90_000 : Date.now() + 90_000 + peers * 3000;
   return withCloud(staticDir, async (browser, url) => {
-    const tabs = await ringOf(browser, url, peers, deadline - 90_000);
+    const watch = new RingWatch();
+    for (let i = 0; i < peers && Date.now() < settleBy; i++) {
+      // A tab that does not load (a machine past its cores) is left out.
+      try {
+        watch.add(await openPeer(browser, url));
+      } catch (err) {
+        console.error(`storage bench: peer ${i + 1} of ${peers} did not open: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      }
+    }
+    watch.allOpened();
+    await waitUntil(() => watch.correctAt !== null, Math.max(0, settleBy - Date.now()), 'ring correct').catch(() => undefined);
+    await watch.stop();
+    const unsettled = watch.report(peers);
+    const tabs = watch.tabs;
+    if (watch.correctAt === null && tabs.length > 0) {
+      const pages = [tabs[0]!, tabs[tabs.length - 1]!];
+      console.error(`storage bench: the ring did not become correct; first and last tab:\n${(await Promise.all(pages.map((t) => ringDiagnosis(t)))).join('\n---\n')}`);
+    }
     const probed = await timeLookups(tabs.slice(0, probePeers), deadline);
-    return { ...probed, unprobed: probed.unprobed + Math.max(0, Math.min(probePeers, peers) - tabs.length), opened: tabs.length, unsettled: tabs.unsettled ?? 0 };
+    return { ...probed, unprobed: probed.unprobed + Math.max(0, Math.min(probePeers, peers) - tabs.length), opened: tabs.length, unsettled };
   });
+}
+
+/**
+ * A tab's connections, ring and the event log's ring and link lines (newest first). Evaluated as a string: tsx
+ * compiles functions handed to page.evaluate with helpers the page does not have (harness pageDiagnosis fails so).
+ */
+async function ringDiagnosis(t: PeerTab): Promise<string> {
+  const script = `(() => {
+    const text = (id) => (document.querySelector('[data-testid="' + id + '"]')?.textContent ?? '(none)').trim();
+    const ring = document.querySelector('[data-testid="storage-successors"]')?.parentElement?.textContent ?? '';
+    const log = [...document.querySelectorAll('[data-testid="event-log"] li')].map((li) => (li.textContent ?? '').trim())
+      .filter((l) => /chord|link|unreachable|E_/.test(l)).slice(0, 40);
+    return ['peer ' + text('peer-id'), 'connections ' + text('connection-count'), ring.replace(/\\s+/g, ' ').trim(), ...log].join('\\n');
+  })()`;
+  return (await t.page.evaluate(script).catch((err: unknown) => `(no diagnosis: ${String(err)})`)) as string;
+}
+
+/** One tab's ring as its storage panel shows it: its successors (the panel lists at most 4) and its predecessor's first 8 hex. */
+interface RingSample {
+  readonly successors: number;
+  readonly pred: string | null;
+}
+
+async function ringSample(t: PeerTab): Promise<RingSample | null> {
+  return t.page.evaluate(() => {
+    const el = document.querySelector('[data-testid="storage-successors"]');
+    if (!el) return null;
+    const m = /predecessor ([0-9a-f]{8}|unknown)/.exec(el.parentElement?.textContent ?? '');
+    return { successors: Number(el.textContent), pred: m && m[1] !== 'unknown' ? m[1]! : null };
+  }).catch(() => null);
+}
+
+interface TabTimeline {
+  readonly openedAt: number;
+  /** Seconds from the watch's start: first sample with ≥ 3 successors; since when it had them without a break. */
+  firstThree: number | null;
+  threeSince: number | null;
+  /** Since when its predecessor was the true one among the open tabs, without a break. */
+  predSince: number | null;
+  /** The last time it went from ≥ 3 successors to fewer. */
+  lostThree: number | null;
+  last: RingSample | null;
+}
+
+const RING_SAMPLE_MS = 3000;
+/** Seconds between the ring's one-line summaries (with the machine's load average) while the watch runs. */
+const RING_SUMMARY_S = 20;
+
+/**
+ * Samples every open tab's ring about every 3 s, against the ring the sorted peer ids of the open tabs make: when
+ * each tab had 3 successors, when its predecessor became the true one, and when the whole ring was correct (every
+ * tab, all opened, with ≥ 3 successors and its true predecessor; the panel shows successor counts, not ids, so
+ * true predecessors all round stand for a correct ring).
+ */
+class RingWatch {
+  readonly tabs: PeerTab[] = [];
+  /** Seconds from the start at which the ring was correct, without a break since; null while it is not. */
+  correctAt: number | null = null;
+  private readonly t0 = Date.now();
+  private readonly timeline = new Map<PeerTab, TabTimeline>();
+  private lastOpenedAt = 0;
+  private lastSummary = 0;
+  private opening = true;
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor() {
+    this.loop = this.run();
+  }
+
+  add(t: PeerTab): void {
+    this.lastOpenedAt = this.seconds();
+    this.tabs.push(t);
+    this.timeline.set(t, { openedAt: this.lastOpenedAt, firstThree: null, threeSince: null, predSince: null, lostThree: null, last: null });
+  }
+
+  allOpened(): void {
+    this.opening = false;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** Prints every tab's timeline and the ring's; returns how many tabs had fewer than 3 successors at the end. */
+  report(asked: number): number {
+    const line = (s: number | null): string => (s === null ? 'never' : `${s.toFixed(1)} s`);
+    const n = this.tabs.length;
+    this.tabs.forEach((t, i) => {
+      const tl = this.timeline.get(t)!;
+      console.log(`storage bench ring: tab ${i + 1} ${t.peerId.slice(0, 8)} opened ${line(tl.openedAt)}, ≥3 successors first ${line(tl.firstThree)} (since ${line(tl.threeSince)}, last lost ${line(tl.lostThree)}), `
+        + `true predecessor since ${line(tl.predSince)}; last: ${tl.last ? `${tl.last.successors} successors, predecessor ${tl.last.pred ?? 'unknown'}` : 'no sample'}`);
+    });
+    const last = [...this.timeline.values()];
+    const three = last.filter((tl) => (tl.last?.successors ?? 0) >= Math.min(3, n - 1)).length;
+    const preds = last.filter((tl) => tl.predSince !== null).length;
+    console.log(`storage bench ring: ${n} of ${asked} tabs opened, the last at ${line(this.lastOpenedAt)}; `
+      + (this.correctAt !== null
+        ? `ring correct at ${line(this.correctAt)}, ${(this.correctAt - this.lastOpenedAt).toFixed(1)} s after the last tab opened`
+        : `ring NOT correct by ${line(this.seconds())}: ${three} of ${n} tabs with ≥3 successors, ${preds} with their true predecessor`));
+    return n - three;
+  }
+
+  private seconds(): number {
+    return (Date.now() - this.t0) / 1000;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const started = Date.now();
+      await this.sample();
+      await new Promise((r) => setTimeout(r, Math.max(0, RING_SAMPLE_MS - (Date.now() - started))));
+    }
+  }
+
+  private async sample(): Promise<void> {
+    const tabs = [...this.tabs];
+    if (tabs.length === 0) return;
+    const samples = await Promise.all(tabs.map((t) => ringSample(t)));
+    const at = this.seconds();
+    const sorted = tabs.map((t) => t.peerId).sort();
+    const n = sorted.length;
+    let allRight = !this.opening;
+    tabs.forEach((t, i) => {
+      const tl = this.timeline.get(t)!;
+      // A sample that failed (the page busy past the evaluate) keeps the tab's last one.
+      const x = samples[i] ?? tl.last;
+      tl.last = x;
+      const truePred = sorted[(sorted.indexOf(t.peerId) + n - 1) % n]!.slice(0, 8);
+      const three = x !== null && x.successors >= Math.min(3, n - 1);
+      const predRight = x !== null && x.pred === truePred;
+      if (three) {
+        tl.firstThree ??= at;
+        tl.threeSince ??= at;
+      } else if (tl.threeSince !== null) {
+        tl.threeSince = null;
+        tl.lostThree = at;
+      }
+      if (predRight) tl.predSince ??= at;
+      else tl.predSince = null;
+      if (!three || !predRight) allRight = false;
+    });
+    if (!allRight) this.correctAt = null;
+    else this.correctAt ??= at;
+    if (at - this.lastSummary < RING_SUMMARY_S) return;
+    this.lastSummary = at;
+    const all = [...this.timeline.values()];
+    console.log(`storage bench ring at ${at.toFixed(0)} s: ${n} tabs open, ${all.filter((tl) => tl.threeSince !== null).length} with ≥3 successors, `
+      + `${all.filter((tl) => tl.predSince !== null).length} with their true predecessor; load average ${(await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ')[0]}`);
+  }
 }
 
 export async function browserStorageFigures(peers: number, mib: number, options: StorageBenchOptions = {}): Promise<StorageBrowserFigures> {
@@ -203,7 +379,16 @@ export async function browserStorageFigures(peers: number, mib: number, options:
         console.error(`storage bench: the get failed (${getError}); putter, then getter:\n${(await Promise.all(pages.map((t) => pageDiagnosis(t.page, 30)))).join('\n---\n')}`);
       }
       await options.onPhase?.('get-done', browser, tabs);
-      return { lookupMs, lookupFailures, putLookupMs, putLookupFailures, putSeconds, getSeconds, getError, bytes };
+      let getAgainSeconds = NaN;
+      if (getError === null) {
+        const button = getter.getByTestId('storage-get');
+        t0 = performance.now();
+        await button.click();
+        await waitUntil(async () => await button.isEnabled(), 600_000, 'the second get');
+        if ((await getter.getByTestId('storage-get-error').count()) === 0) getAgainSeconds = (performance.now() - t0) / 1000;
+        else console.error(`storage bench: the second get failed: ${await getter.getByTestId('storage-get-error').textContent()}`);
+      }
+      return { lookupMs, lookupFailures, putLookupMs, putLookupFailures, putSeconds, getSeconds, getError, getAgainSeconds, bytes };
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

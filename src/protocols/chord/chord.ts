@@ -28,6 +28,11 @@
  * not travel back one predecessor per interval, such a node sends its `pred` answer unasked to its predecessor (and
  * the previous one): repairs spread at message speed. A silent dead neighbour is dropped at most one interval later.
  *
+ * Slow peers (`maxReplyTimeoutTicks`, `maxLookupTimeoutTicks` above their base): a neighbour taken for dead that is
+ * heard from afterwards, or a lookup answered after it was given up on, doubles the timeout concerned up to its cap
+ * (silence-detector.ts), and a late answer to a join names a successor all the same. Fixed timeouts below the
+ * round trip of loaded browser peers emptied every successor list of a 32-peer ring.
+ *
  * Hops count forwardings: a key the origin resolves from its own successor takes 0 hops.
  */
 import type { PeerId } from '../../core/ids.ts';
@@ -40,6 +45,7 @@ import { AdaptiveInterval } from '../adaptive-interval.ts';
 import { FingerTable } from './finger-table.ts';
 import { PendingLookups, type LookupPurpose, type LookupResult, type PendingLookup } from './pending-lookups.ts';
 import { distance, hexOf, inHalfOpen, inOpen, positionOf, RING_BITS, ringNode, type RingNode } from './ring.ts';
+import { GrowingTimeout, SilenceDetector } from './silence-detector.ts';
 import { SuccessorList } from './successor-list.ts';
 
 export type { LookupResult } from './pending-lookups.ts';
@@ -49,10 +55,17 @@ export interface ChordOptions {
   readonly successors?: number;
   /** Ticks before an unanswered lookup is retried (default 4). */
   readonly lookupTimeoutTicks?: number;
+  /** Most ticks the lookup timeout grows to: each answer to a lookup already given up on doubles it (default lookupTimeoutTicks: fixed). */
+  readonly maxLookupTimeoutTicks?: number;
   /** Attempts per lookup before it fails with E_CHORD_LOOKUP_TIMEOUT (default 3). */
   readonly lookupAttempts?: number;
   /** Ticks before a silent successor (stabilize) or predecessor (ping) is taken for dead (default 3). */
   readonly replyTimeoutTicks?: number;
+  /**
+   * Most ticks the reply timeout may grow to: each peer heard from after it was taken for dead doubles it
+   * (silence-detector.ts). Default replyTimeoutTicks: a fixed timeout.
+   */
+  readonly maxReplyTimeoutTicks?: number;
   /** Where to find a peer to join through when the node has no successor, or to look for another ring through. */
   readonly view?: View;
   /** Ticks between lookups of the node's own id through a random view peer, to merge separate rings (default 10; 0 = never). */
@@ -71,11 +84,6 @@ interface InFlight {
   readonly keyPos: bigint;
 }
 
-interface Awaiting {
-  readonly peer: PeerId;
-  readonly since: number;
-}
-
 export class Chord implements Protocol<ChordMessage> {
   readonly name = 'chord';
   readonly self: RingNode;
@@ -90,15 +98,16 @@ export class Chord implements Protocol<ChordMessage> {
    */
   private inFlight = new Map<PeerId, InFlight[]>();
   private inFlightOld = new Map<PeerId, InFlight[]>();
-  private awaitingPred: Awaiting | undefined;
-  private awaitingPong: Awaiting | undefined;
+  /** The stabilize and ping answers awaited, and when silence means dead. */
+  readonly silence: SilenceDetector;
   private nextFinger = 0;
   private ticks = 0;
-  private readonly lookupTimeoutTicks: number;
+  private readonly lookupTimeout: GrowingTimeout;
   private readonly lookupAttempts: number;
-  private readonly replyTimeoutTicks: number;
   private readonly view: View | undefined;
   private readonly mergeCheckTicks: number;
+  /** The tick of the last merge check (checkForOtherRing). */
+  private lastMergeCheck = 0;
   private readonly rounds: AdaptiveInterval;
   /** The successor list version and predecessor last announced to the predecessor (adaptive mode only). */
   private announcedSuccessors = 0;
@@ -108,9 +117,9 @@ export class Chord implements Protocol<ChordMessage> {
     this.self = ringNode(self);
     this.fingers = new FingerTable(this.self);
     this.successors = new SuccessorList(this.self, options.successors ?? 8);
-    this.lookupTimeoutTicks = options.lookupTimeoutTicks ?? 4;
+    this.lookupTimeout = new GrowingTimeout(options.lookupTimeoutTicks ?? 4, options.maxLookupTimeoutTicks);
     this.lookupAttempts = options.lookupAttempts ?? 3;
-    this.replyTimeoutTicks = options.replyTimeoutTicks ?? 3;
+    this.silence = new SilenceDetector(options.replyTimeoutTicks ?? 3, options.maxReplyTimeoutTicks);
     this.view = options.view;
     this.mergeCheckTicks = options.mergeCheckTicks ?? 10;
     this.rounds = new AdaptiveInterval(options.maxRoundIntervalTicks ?? 1);
@@ -167,8 +176,10 @@ export class Chord implements Protocol<ChordMessage> {
   onTick(ctx: ProtocolContext): Out {
     this.ticks++;
     const out: Out = [];
-    if (this.awaitingPred && this.ticks - this.awaitingPred.since >= this.replyTimeoutTicks) out.push(...this.peerDown(ctx, this.awaitingPred.peer));
-    if (this.awaitingPong && this.ticks - this.awaitingPong.since >= this.replyTimeoutTicks) out.push(...this.peerDown(ctx, this.awaitingPong.peer));
+    for (const silent of this.silence.overdue(this.ticks)) {
+      out.push({ kind: 'log', level: 'info', text: `E_CHORD_SILENT: ${silent.slice(0, 8)} did not answer within ${this.silence.timeoutTicks} ticks; taken for dead` });
+      out.push(...this.peerDown(ctx, silent));
+    }
     out.push(...this.retryOverdue(ctx));
     this.expireInFlight();
     const succ = this.successors.first();
@@ -180,13 +191,13 @@ export class Chord implements Protocol<ChordMessage> {
     out.push(...this.announceChanges());
     if (!this.rounds.due(this.ticks, `${this.successors.version}/${this.fingers.version}/${this.predecessorNode?.id}`)) return out;
     // stabilize
-    if (this.awaitingPred?.peer !== succ.id) {
-      this.awaitingPred = { peer: succ.id, since: this.ticks };
+    if (this.silence.awaiting('pred') !== succ.id) {
+      this.silence.expect('pred', succ.id, this.ticks);
       out.push({ kind: 'send', to: succ.id, msg: { t: 'get-pred' } });
     }
     // check_predecessor
-    if (this.predecessorNode && !this.awaitingPong) {
-      this.awaitingPong = { peer: this.predecessorNode.id, since: this.ticks };
+    if (this.predecessorNode && this.silence.awaiting('pong') === undefined) {
+      this.silence.expect('pong', this.predecessorNode.id, this.ticks);
       out.push({ kind: 'send', to: this.predecessorNode.id, msg: { t: 'ping' } });
     }
     out.push(...this.fixNextFinger(ctx, succ));
@@ -195,6 +206,7 @@ export class Chord implements Protocol<ChordMessage> {
   }
 
   onMessage(ctx: ProtocolContext, from: PeerId, msg: ChordMessage): Out {
+    this.silence.heard(from);
     switch (msg.t) {
       case 'find':
         return this.route(ctx, msg, positionOfValid(msg.key));
@@ -213,7 +225,7 @@ export class Chord implements Protocol<ChordMessage> {
       case 'ping':
         return [{ kind: 'send', to: from, msg: { t: 'pong' } }];
       case 'pong':
-        if (this.awaitingPong?.peer === from) this.awaitingPong = undefined;
+        this.silence.answered('pong', from);
         return [];
     }
   }
@@ -269,7 +281,13 @@ export class Chord implements Protocol<ChordMessage> {
 
   private onFound(id: number, key: string, owner: PeerId, hops: number): Out {
     const p = this.pending.close(id, key);
-    if (!p) return [];
+    if (!p) {
+      // An answer to a lookup given up on: the timeout was too short for this network (when it may grow). A late
+      // answer for this node's own id (a join or merge lookup) still names a live node's view of its successor.
+      this.lookupTimeout.late();
+      if (key === this.self.id && owner !== this.self.id) this.considerSuccessor(this.nodeFor(owner));
+      return [];
+    }
     const purpose = p.purpose;
     if (purpose.kind === 'user') {
       this.completed.push({ ok: true, requestId: purpose.requestId, key, owner, hops, attempts: p.attempts });
@@ -286,7 +304,7 @@ export class Chord implements Protocol<ChordMessage> {
 
   private retryOverdue(ctx: ProtocolContext): Out {
     const out: Out = [];
-    for (const p of this.pending.overdue(this.ticks, this.lookupTimeoutTicks)) {
+    for (const p of this.pending.overdue(this.ticks, this.lookupTimeout.ticks)) {
       if (p.purpose.kind !== 'user' || p.attempts >= this.lookupAttempts) {
         this.pending.drop(p.id);
         if (p.purpose.kind === 'user') {
@@ -302,7 +320,7 @@ export class Chord implements Protocol<ChordMessage> {
   }
 
   private expireInFlight(): void {
-    if (this.ticks % this.lookupTimeoutTicks !== 0) return;
+    if (this.ticks % this.lookupTimeout.ticks !== 0) return;
     this.inFlightOld = this.inFlight;
     this.inFlight = new Map();
   }
@@ -336,9 +354,15 @@ export class Chord implements Protocol<ChordMessage> {
     return this.startLookup(ctx, hexOf(start), start, { kind: 'finger', index });
   }
 
-  /** Every mergeCheckTicks: look this node's own id up through a random view peer (see the file comment). */
+  /**
+   * In the first round at least mergeCheckTicks after the last check: look this node's own id up through a random
+   * view peer (see the file comment). Counted from the last check, not as ticks that are multiples of
+   * mergeCheckTicks: with adaptive rounds every 8 ticks, a node whose rounds fell on odd ticks never met a multiple
+   * of 10, so a small ring that formed apart (two peers that joined through each other) stayed apart for good.
+   */
   private checkForOtherRing(ctx: ProtocolContext, succ: RingNode): Out {
-    if (this.mergeCheckTicks <= 0 || this.ticks % this.mergeCheckTicks !== 0 || !this.view) return [];
+    if (this.mergeCheckTicks <= 0 || this.ticks - this.lastMergeCheck < this.mergeCheckTicks || !this.view) return [];
+    this.lastMergeCheck = this.ticks;
     if (this.pending.some((p) => p.purpose.kind === 'merge')) return [];
     const via = this.view.sample(1, ctx.rng)[0];
     if (!via || via === this.self.id || via === succ.id || !isPeerId(via)) return [];
@@ -347,7 +371,7 @@ export class Chord implements Protocol<ChordMessage> {
   }
 
   private onPredAnswer(from: PeerId, pred: PeerId | null, succs: readonly PeerId[]): Out {
-    if (this.awaitingPred?.peer === from) this.awaitingPred = undefined;
+    this.silence.answered('pred', from);
     const succ = this.successors.first();
     if (!succ || succ.id !== from) return [];
     this.successors.reconcile(succ, succs.map((id) => this.nodeFor(id)));
@@ -364,7 +388,7 @@ export class Chord implements Protocol<ChordMessage> {
     const pred = this.predecessorNode;
     if (!pred || inOpen(n.pos, pred.pos, this.self.pos)) {
       this.predecessorNode = n;
-      this.awaitingPong = undefined;
+      this.silence.cancel('pong');
     }
     this.considerSuccessor(n);
   }
@@ -384,8 +408,7 @@ export class Chord implements Protocol<ChordMessage> {
     this.fingers.remove(peer);
     if (this.predecessorNode?.id === peer) this.predecessorNode = undefined;
     if (this.announcedPred === peer) this.announcedPred = undefined; // gone: nothing to tell it
-    if (this.awaitingPred?.peer === peer) this.awaitingPred = undefined;
-    if (this.awaitingPong?.peer === peer) this.awaitingPong = undefined;
+    this.silence.forget(peer);
     if (this.successors.size === 0) {
       // The list ran dry: the nearest finger (or the predecessor) stands in; stabilize walks back from it.
       const standIn = this.fingers.distinct()[0] ?? this.predecessorNode;

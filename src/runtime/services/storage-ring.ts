@@ -32,6 +32,22 @@ export const STABILIZE_REPLY_TICKS = 10;
  */
 export const ROUND_INTERVAL_CAP = 8;
 
+/**
+ * Most ticks the reply timeout grows to when neighbours taken for dead turn out to be alive (Chord's
+ * maxReplyTimeoutTicks; silence-detector.ts): 60 ticks, 18 s at the bench's 300 ms ticks, longer than a message
+ * may wait for a link to be dialed (CONNECT_TIMEOUT_MS + 1 s), so a neighbour behind a slow dial is not dropped
+ * before the runtime says whether it can be reached. With round trips above the 10-tick base (as 32 browser peers
+ * at load average 40 have), a fixed timeout emptied every successor list (tests/sim/chord-browser-join.sim.test.ts).
+ */
+export const MAX_STABILIZE_REPLY_TICKS = 60;
+
+/**
+ * Most ticks Chord's lookup timeout (4 ticks, 1.2 s at 300 ms) grows to when answers come after it gave up
+ * (maxLookupTimeoutTicks): under the same load a join's lookup took longer than 1.2 s, its answer was thrown away,
+ * and a node that had lost its successors could not join again.
+ */
+export const MAX_LOOKUP_TIMEOUT_TICKS = 32;
+
 export interface RingDeps {
   readonly self: PeerId;
   readonly view: View;
@@ -52,7 +68,10 @@ export class StorageRing {
   private nextRequest = 0;
 
   constructor(private readonly deps: RingDeps) {
-    this.chord = new Chord(deps.self, { view: deps.view, replyTimeoutTicks: STABILIZE_REPLY_TICKS, maxRoundIntervalTicks: ROUND_INTERVAL_CAP });
+    this.chord = new Chord(deps.self, {
+      view: deps.view, replyTimeoutTicks: STABILIZE_REPLY_TICKS, maxReplyTimeoutTicks: MAX_STABILIZE_REPLY_TICKS,
+      maxLookupTimeoutTicks: MAX_LOOKUP_TIMEOUT_TICKS, maxRoundIntervalTicks: ROUND_INTERVAL_CAP,
+    });
     const chord = this.chord;
     const settle = (out: Out): Out => {
       this.drain();
