@@ -25,6 +25,8 @@ import { JOIN_MARK_PREFIX } from '../src/net/join-marks.ts';
 
 export interface JoinFigures {
   readonly peers: number;
+  /** The arrival pages reported themselves hidden once loaded (hidePage). */
+  readonly hiddenCloud: boolean;
   readonly deadlineMs: number;
   /** The view size that counts as full, and the one below it (see above). */
   readonly fullView: number;
@@ -62,7 +64,8 @@ async function readMarks(page: Page, full: number): Promise<Marks> {
   return { joined: pick('bootstrap', 0), firstLink: pick('link-up', 1), nearlyFull: pick(`view:${full - 1}`, 2), full: pick(`view:${full}`, 3), stages };
 }
 
-export async function browserJoinTimes(peers: number, newcomers = 0, tickMs = 1000, deadlineMs = 120_000): Promise<JoinFigures> {
+/** `hideCloud`: the arrival pages report themselves hidden once loaded (hidePage); newcomers stay visible. */
+export async function browserJoinTimes(peers: number, newcomers = 0, hideCloud = false, tickMs = 1000, deadlineMs = 120_000): Promise<JoinFigures> {
   const server = await startCloudServer();
   const browser = await launchChromium();
   const pages: Page[] = [];
@@ -73,6 +76,7 @@ export async function browserJoinTimes(peers: number, newcomers = 0, tickMs = 10
     for (let i = 0; i < peers; i++) {
       const page = await (await newPeerContext(browser)).newPage();
       await page.goto(url).catch(() => page.goto(url));
+      if (hideCloud) await hidePage(page);
       pages.push(page);
     }
     const openSeconds = (performance.now() - opening) / 1000;
@@ -98,7 +102,7 @@ export async function browserJoinTimes(peers: number, newcomers = 0, tickMs = 10
     const show = (ms: number | undefined): string => (ms === undefined ? '-' : ms.toFixed(0));
     for (const [i, m] of pageStages.entries()) console.log(`join bench page ${i}: bootstrap ${show(m.get('bootstrap'))}, first link ${show(m.get('link-up'))}, view:${full} ${show(m.get(`view:${full}`))} ms`);
     const figures: JoinFigures = {
-      peers, deadlineMs, fullView: full, openSeconds, pageStages, newcomers: await newcomerJoins(browser, url, peers, newcomers),
+      peers, hiddenCloud: hideCloud, deadlineMs, fullView: full, openSeconds, pageStages, newcomers: await newcomerJoins(browser, url, peers, newcomers),
       joinedMs: reached('joined'), firstLinkMs: reached('firstLink'), nearlyFullMs: reached('nearlyFull'), viewFullMs: reached('full'),
     };
     const late = marks.map((m, i) => (m?.full == null ? i : -1)).filter((i) => i >= 0);
@@ -108,6 +112,18 @@ export async function browserJoinTimes(peers: number, newcomers = 0, tickMs = 10
     await browser.close();
     await server.close();
   }
+}
+
+/**
+ * Makes the page report itself hidden from now on (document.visibilityState, then a `visibilitychange`), as a
+ * background tab would: its node sends it no snapshots and the portal does not render. Join marks still arrive.
+ */
+export async function hidePage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }).catch(() => undefined);
 }
 
 export function fullView(peers: number): number {
@@ -162,10 +178,19 @@ async function newcomerJoins(browser: Browser, url: string, pages: number, newco
       console.log(`join bench: newcomer ${i} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
     pageStages.push(stages);
+    console.log(`join bench newcomer ${i}: ${stageLine(stages)}`);
     await context.close();
     await new Promise((r) => setTimeout(r, 1000));
   }
   return { cloudPages: pages, fullView: full, pageStages };
+}
+
+/** One page's stages in the order passed, ms since navigation; of the view:n marks only the largest n. */
+export function stageLine(stages: ReadonlyMap<string, number>): string {
+  const views = [...stages.keys()].filter((s) => s.startsWith('view:')).map((s) => Number(s.slice(5)));
+  const top = views.length > 0 ? `view:${Math.max(...views)}` : null;
+  const shown = [...stages].filter(([s]) => !s.startsWith('view:') || s === top).sort((a, b) => a[1] - b[1]);
+  return shown.length === 0 ? 'nothing (page not loaded)' : shown.map(([s, t]) => `${s} ${t.toFixed(0)}`).join(', ');
 }
 
 /** Chromium CPU of an idle cloud, by where it went (process type / thread name), in cores. */

@@ -6,7 +6,9 @@
  * Each join comes with a per-stage table of where the pages' join time goes, and with 5 newcomers joining the
  * cloud afterwards, one at a time. `npm run bench -- transport --join [--quick] [--peers=N]` runs only the join
  * rows (8 and 32 peers; 8 with --quick; N with --peers); `… transport --idle [--peers=N]` only the idle-cloud CPU;
- * `… transport --frames [--peers=N]` only the frames an idle node sends per tick, by protocol (no browser).
+ * `… transport --frames [--peers=N]` only the frames an idle node sends per tick, by protocol (no browser);
+ * `… transport --steady [--peers=N] [--hidden]` a cloud after its join (32 by default): load, CPU, link churn, frames
+ * (--hidden: the pages report themselves hidden, so no portal renders).
  */
 import { printTable, row, type BenchRow, type BenchSuite } from './table.ts';
 import { edgeFigures, rawChannelRate } from './transport-node.ts';
@@ -16,6 +18,7 @@ import { GOSSIP_VIEW_SIZE } from '../src/runtime/gossip-slots.ts';
 import { JOIN_STAGES } from '../src/net/join-marks.ts';
 import { browserThroughput } from './transport-browser-throughput.ts';
 import { idleFrames } from './idle-frames.ts';
+import { browserSteadyState } from './transport-steady.ts';
 
 const MiB = 1024 * 1024;
 const GOAL = 'goal of issue #2';
@@ -42,7 +45,7 @@ async function browserRows(quick: boolean): Promise<BenchRow[]> {
 /** Join rows: how many pages reached each milestone by the deadline, then median and p90 over those pages. */
 function joinRows(join: JoinFigures): BenchRow[] {
   const { peers, fullView: full } = join;
-  const c = `${peers} Debian Chromium contexts opened one after another (${join.openSeconds.toFixed(0)} s for all), gossip tick 1 s, loopback; ms since each page's navigation, exact join marks (net/join-marks.ts: joined = the server's welcome, first channel = first authenticated link, view = the worker's Cyclon view); full view = ${full} entries; deadline ${join.deadlineMs / 1000} s after the last page opened`;
+  const c = `${peers} Debian Chromium contexts opened one after another (${join.openSeconds.toFixed(0)} s for all${join.hiddenCloud ? '; each reporting itself hidden once loaded, so no portal renders' : ''}), gossip tick 1 s, loopback; ms since each page's navigation, exact join marks (net/join-marks.ts: joined = the server's welcome, first channel = first authenticated link, view = the worker's Cyclon view); full view = ${full} entries; deadline ${join.deadlineMs / 1000} s after the last page opened`;
   const rows: BenchRow[] = [];
   const count = (what: string, reached: readonly number[]): void => {
     rows.push(row({ figure: `pages that reached ${what} (${peers} peers)`, value: reached.length, unit: 'pages', reference: peers, referenceSource: 'all pages', n: peers, conditions: c, better: 'higher' }));
@@ -117,7 +120,7 @@ function joinSizes(quick: boolean): number[] {
 async function joinOnly(quick: boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const peers of joinSizes(quick)) {
-    const join = await browserJoinTimes(peers, 5);
+    const join = await browserJoinTimes(peers, 5, process.argv.includes('--hidden'));
     const block = [...joinRows(join), ...stageRows(join), ...newcomerRows(join.newcomers)];
     printTable(`transport join, ${peers} peers`, block);
     rows.push(...block);
@@ -175,6 +178,33 @@ async function idleRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+/**
+ * `--steady [--peers=N]`: a cloud after its join (32 peers by default): load, Chromium CPU, view sizes, links, and
+ * per node per second the edge's link churn, signals, relays and frames by protocol (transport-steady.ts).
+ */
+async function steadyRows(): Promise<BenchRow[]> {
+  const flag = process.argv.find((a) => a.startsWith('--peers='));
+  const asked = flag ? Number(flag.slice('--peers='.length)) : 32;
+  const f = await browserSteadyState(Number.isInteger(asked) && asked >= 2 ? asked : 32, process.argv.includes('--hidden'));
+  const { peers } = f;
+  const c = `${peers} Debian Chromium contexts on the portal${f.hidden ? ', each reporting itself hidden once loaded (no snapshots, no portal renders; views read after showing them again)' : ''} (${f.openSeconds.toFixed(0)} s to open), gossip tick 1 s, loopback, then until all views were full or 40 s (${f.settleSeconds.toFixed(0)} s; ${f.settled}/${peers} full), then ${f.seconds.toFixed(0)} s sampled every 5 s; rates per node per second from the edge's counts (net/join-marks.ts countEdge), CPU from /proc`;
+  const r = (figure: string, value: number, unit: string): BenchRow => row({ figure: `steady cloud${f.hidden ? ' (hidden pages)' : ''}, ${figure} (${peers} peers)`, value, unit, reference: null, referenceSource: '', n: peers, conditions: c, better: 'lower' });
+  console.log(`steady: load ${f.load.map((x) => x.toFixed(1)).join(' ')}; Chromium cores per interval ${f.coresPerInterval.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`steady: view median/min ${f.views.map((v) => `${v.median}/${v.min}`).join(' ')}; links median/min ${f.links.map((v) => `${v.median}/${v.min}`).join(' ')}`);
+  const rows = [
+    r('load average (1 min) at the start', f.load[0]!, 'load'),
+    r('load average (1 min) at the end', f.load[f.load.length - 1]!, 'load'),
+    r('Chromium CPU in all', [...f.byThread.values()].reduce((a, b) => a + b, 0), 'cores'),
+    r('view size at the end, median', f.views[f.views.length - 1]!.median, 'peers'),
+    r('view size at the end, minimum', f.views[f.views.length - 1]!.min, 'peers'),
+    r('links per node at the end, median', f.links[f.links.length - 1]!.median, 'links'),
+  ];
+  const rates = [...f.rates].filter(([, v]) => v > 0).sort((a, b) => a[0].localeCompare(b[0]));
+  for (const [name, v] of rates) rows.push(r(`${name} per node`, v, '/s'));
+  for (const [thread, cores] of [...f.byThread].sort((a, b) => b[1] - a[1]).slice(0, 10)) rows.push(r(thread, cores, 'cores'));
+  return rows;
+}
+
 /** `--frames [--peers=N]`: frames an idle node sends per tick, by protocol and by message type (idle-frames.ts). */
 async function frameRows(): Promise<BenchRow[]> {
   const flag = process.argv.find((a) => a.startsWith('--peers='));
@@ -189,6 +219,7 @@ async function frameRows(): Promise<BenchRow[]> {
 
 async function run(quick: boolean): Promise<BenchRow[]> {
   if (process.argv.includes('--frames')) return frameRows();
+  if (process.argv.includes('--steady')) return steadyRows();
   if (process.argv.includes('--idle')) return idleRows();
   if (process.argv.includes('--join')) return joinOnly(quick);
   return [...(await browserRows(quick)), ...(await relayRows(quick))];

@@ -15,8 +15,12 @@ import type { CloudRooms } from './rooms.ts';
 import type { SignalingMetrics } from './metrics.ts';
 import type { ConnectionRateLimiter } from './rate-limit.ts';
 
-/** Peers handed out in `welcome` and `peers`. */
-export const SAMPLE_SIZE = 8;
+/**
+ * Peers handed out in `welcome` and `peers`: a whole gossip view (GOSSIP_VIEW_SIZE in src/runtime/gossip-slots.ts),
+ * so a newcomer's view is full from its welcome in a cloud of up to 21 and holds all the server knows otherwise.
+ * The joiner dials only a few of them (BOOTSTRAP_DIALS in src/net/edge.ts).
+ */
+export const SAMPLE_SIZE = 20;
 
 /** WebSocket close codes the server uses. */
 export const CloseCodes = {

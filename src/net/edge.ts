@@ -7,7 +7,9 @@
  * Links: connect() opens one (no-op if linked or pending); glare resolves to the lower peer id as initiator; a
  * link that is not up within 15 s fails with E_CONNECT_TIMEOUT; at the connection cap the least recently used
  * idle link is evicted, and incoming offers beyond the cap plus a little slack are ignored. At most
- * MAX_CONCURRENT_DIALS of our own dials run at once; further connects wait in a DialQueue (dial-queue.ts).
+ * MAX_CONCURRENT_DIALS of our own dials run at once; further connects wait in a DialQueue (dial-queue.ts). With
+ * MAX_PENDING_LINKS attempts (both directions) under way, a new peer's offer is refused with a `busy` signal, and a
+ * dialer that hears it fails the attempt at once (E_PEER_BUSY).
  *
  * Joining: the bootstrap peers of the server's welcome are dialed at once (through the queue), instead of
  * waiting for the protocols' first messages to them, so the first link and the first gossip exchange come as
@@ -27,7 +29,7 @@ import type { EdgePlatform } from './platform.ts';
 import { SignalingClient } from './signaling-client.ts';
 import { DialQueue } from './dial-queue.ts';
 import { stage, type Link } from './link-entry.ts';
-import { markJoin } from './join-marks.ts';
+import { closeKind, countEdge, countFrame, markJoin } from './join-marks.ts';
 import { CONNECT_TIMEOUT_MS, EVICTED_REASON, type EdgeCommands, type EdgeEvents } from './types.ts';
 
 export type { EdgePlatform } from './platform.ts';
@@ -45,6 +47,8 @@ export interface NetworkEdgeOptions {
   readonly bootstrapDials?: number;
   /** Own dials under way at once; default MAX_CONCURRENT_DIALS. */
   readonly maxConcurrentDials?: number;
+  /** Link attempts under way at once before offers are refused as busy; default MAX_PENDING_LINKS. */
+  readonly maxPendingLinks?: number;
 }
 
 export { CONNECT_TIMEOUT_MS, EVICTED_REASON };
@@ -58,10 +62,21 @@ const EVICT_MIN_AGE_MS = 2_000;
 const MAX_BUFFERED_SIGNALS = 64;
 /** A dial whose WebRTC connection fails before the channel opens is tried this often in all. */
 const MAX_ATTEMPTS = 3;
-/** The signaling server hands out 8 peers per bootstrap (signaling/session.ts SAMPLE_SIZE): dial them all. */
-export const BOOTSTRAP_DIALS = 8;
+/**
+ * Bootstrap peers dialed at once. The server hands out a whole gossip view (signaling/session.ts SAMPLE_SIZE = 20),
+ * which fills the view; links to the rest are opened when the protocols first address them.
+ */
+export const BOOTSTRAP_DIALS = 4;
 /** Why a cap: dial-queue.ts. 3 keeps a newcomer's first link as early as with no cap; not tuned further. */
 export const MAX_CONCURRENT_DIALS = 3;
+/**
+ * Link attempts (own dials and answered offers) under way at once; a new peer's offer beyond it is refused with a
+ * `busy` signal, so its dialer frees its dial slot at once instead of after the connect timeout. At 32 peers on 2
+ * cores, unbounded answering had ≈ 6 attempts per node under way, 90 % of them timing out (ICE still checking).
+ */
+export const MAX_PENDING_LINKS = 6;
+/** The signal that refuses an offer (see MAX_PENDING_LINKS); simple-peer never emits this type. */
+export const BUSY_SIGNAL = 'busy';
 /** How often (while joined) the edge checks whether it is cut off: no link up and no attempt under way. */
 export const ISOLATED_DISCOVER_MS = 4_000;
 const MAX_DISCOVER_MS = 60_000;
@@ -133,18 +148,21 @@ export class NetworkEdge implements EdgeCommands {
     const entry = this.links.get(to);
     if (!entry?.up) return false;
     entry.lastActive = Date.now();
+    countFrame('out', frame);
     return entry.link.sendFrame(frame);
   }
 
   connect(to: PeerId): void {
     if (!this.running || to === this.auth.peerId || this.links.has(to)) return;
     if (this.dialsUnderWay() >= this.maxDials) {
+      if (!this.queue.has(to)) countEdge('dial-queued');
       this.queue.add(to);
       return;
     }
     if (this.links.size >= this.opts.maxConnections && !this.evictOne(null)) {
       this.events.onLog('info', `E_CONNECTION_CAP: not connecting to ${shortId(to)}, all ${this.opts.maxConnections} links busy`);
       this.events.onPeerDown(to, `E_CONNECTION_CAP: all ${this.opts.maxConnections} links busy`);
+      countEdge('dial-refused-cap');
       return;
     }
     this.dial(to, 1);
@@ -153,6 +171,12 @@ export class NetworkEdge implements EdgeCommands {
   disconnect(to: PeerId): void {
     this.queue.delete(to);
     this.drop(to, 'disconnected locally');
+  }
+
+  private attemptsUnderWay(): number {
+    let n = 0;
+    for (const entry of this.links.values()) if (!entry.up) n++;
+    return n;
   }
 
   private dialsUnderWay(): number {
@@ -168,7 +192,10 @@ export class NetworkEdge implements EdgeCommands {
     queueMicrotask(() => {
       this.pumpQueued = false;
       while (this.running && this.dialsUnderWay() < this.maxDials) {
-        const next = this.queue.next((peer, waitedMs) => this.events.onPeerDown(peer, `E_CONNECT_TIMEOUT: no dial slot for ${shortId(peer)} within ${(waitedMs / 1000).toFixed(1)} s`));
+        const next = this.queue.next((peer, waitedMs) => {
+          countEdge('dial-expired-in-queue');
+          this.events.onPeerDown(peer, `E_CONNECT_TIMEOUT: no dial slot for ${shortId(peer)} within ${(waitedMs / 1000).toFixed(1)} s`);
+        });
         if (next === null) return;
         this.connect(next);
       }
@@ -176,11 +203,13 @@ export class NetworkEdge implements EdgeCommands {
   }
 
   private dial(to: PeerId, attempt: number): void {
+    countEdge(attempt === 1 ? 'dial' : 'redial');
     const entry = this.open(to, bytesToHex(crypto.getRandomValues(new Uint8Array(8))), true, this.upPeers().length > 0 ? 'overlay' : 'server', attempt);
     if (entry.route === 'overlay') {
       entry.timers.push(setTimeout(() => {
         if (this.links.get(to) !== entry || entry.heardFromThem || !this.signaling.joined) return;
         this.events.onLog('info', `overlay signaling to ${shortId(to)} got no answer; using the signaling server`);
+        countEdge('overlay-fallback');
         entry.route = 'server';
         for (const data of entry.sentSignals) this.signaling.sendSignal(to, entry.session, data);
       }, OVERLAY_FALLBACK_MS));
@@ -212,6 +241,7 @@ export class NetworkEdge implements EdgeCommands {
         const e = current();
         if (!e?.up) return;
         e.lastActive = Date.now();
+        countFrame('in', frame);
         this.events.onFrame(peer, frame);
       },
       rejected: (code, reason) => this.events.onLog('warn', `${code}: dropped a message from ${shortId(peer)}: ${reason}`),
@@ -252,6 +282,8 @@ export class NetworkEdge implements EdgeCommands {
     created.timers.push(setTimeout(() => {
       if (!current() || created.up) return;
       const reason = `E_CONNECT_TIMEOUT: no link to ${shortId(peer)} within ${timeoutMs / 1000} s (${stage(created)})`;
+      const ice = / ICE (\w+), connection/.exec(created.link.describe())?.[1] ?? '-';
+      countEdge(`timeout:${created.opened ? 'handshake' : created.heardFromThem ? `ice-${ice}` : created.initiator ? 'no-answer' : 'answered'}:${created.route}`);
       this.events.onLog('info', reason);
       this.drop(peer, reason);
     }, timeoutMs));
@@ -262,7 +294,11 @@ export class NetworkEdge implements EdgeCommands {
     if (data.type === 'offer') markJoin('offer-sent');
     entry.signalsSent++;
     if (entry.sentSignals.length < MAX_BUFFERED_SIGNALS) entry.sentSignals.push(data);
-    if (entry.route === 'overlay' && this.overlay.send(entry.peer, entry.session, data)) return;
+    if (entry.route === 'overlay' && this.overlay.send(entry.peer, entry.session, data)) {
+      countEdge('signal-out:overlay');
+      return;
+    }
+    countEdge('signal-out:server');
     entry.route = 'server';
     this.signaling.sendSignal(entry.peer, entry.session, data);
   }
@@ -271,6 +307,13 @@ export class NetworkEdge implements EdgeCommands {
     if (!this.running || from === this.auth.peerId) return;
     const isOffer = data.type === 'offer';
     let entry = this.links.get(from);
+    if (data.type === BUSY_SIGNAL) {
+      if (entry && entry.session === session && entry.initiator && !entry.up) {
+        countEdge('refused-busy');
+        this.drop(from, `E_PEER_BUSY: ${shortId(from)} has too many link attempts under way`);
+      }
+      return;
+    }
     if (entry && entry.session !== session) {
       if (!isOffer) return;
       if (entry.up) {
@@ -289,9 +332,17 @@ export class NetworkEdge implements EdgeCommands {
       if (!isOffer) return;
       if (this.links.size >= this.opts.maxConnections + INCOMING_SLACK) {
         this.events.onLog('info', `E_CONNECTION_CAP: ignored an offer from ${shortId(from)}`);
+        countEdge('offer-ignored-cap');
+        return;
+      }
+      if (this.attemptsUnderWay() >= (this.opts.maxPendingLinks ?? MAX_PENDING_LINKS)) {
+        countEdge('offer-refused-busy');
+        const busy: SignalData = { type: BUSY_SIGNAL };
+        if (via === 'server' || !this.overlay.send(from, session, busy)) this.signaling.sendSignal(from, session, busy);
         return;
       }
       entry = this.open(from, session, false, via);
+      countEdge('answered');
     }
     // Signals of a link that is up are late copies (the same signal by the other route); a second answer would
     // make simple-peer fail the connection.
@@ -328,6 +379,7 @@ export class NetworkEdge implements EdgeCommands {
 
   private control(entry: Link, message: ControlMessage): void {
     if (message.t === 'relay') {
+      countEdge(message.to === this.auth.peerId ? 'relay-in:for-us' : 'relay-in:to-forward');
       if (entry.up) this.overlay.receive(entry.peer, message);
       return;
     }
@@ -336,6 +388,7 @@ export class NetworkEdge implements EdgeCommands {
 
   private linkUp(entry: Link): void {
     markJoin('link-up');
+    countEdge('link-up');
     entry.up = true;
     entry.lastActive = Date.now();
     for (const timer of entry.timers) clearTimeout(timer);
@@ -383,6 +436,7 @@ export class NetworkEdge implements EdgeCommands {
     const entry = this.links.get(peer);
     if (!entry) return;
     this.links.delete(peer);
+    countEdge(`${entry.up ? 'closed' : 'failed'}:${closeKind(reason)}`);
     for (const timer of entry.timers) clearTimeout(timer);
     entry.handshake.abort('E_LINK_CLOSED', reason);
     entry.link.close();

@@ -14,7 +14,10 @@ const peerId = z.string().regex(/^[0-9a-f]{40}$/, 'a peer id is 40 lowercase hex
 const cloudName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cloud name is 1-63 of a-z, 0-9 and -');
 const b64 = z.string().max(4096).regex(/^[A-Za-z0-9+/=_-]*$/, 'base64');
 
-/** A WebRTC signal as simple-peer emits it (offer, answer, candidate, renegotiate, transceiverRequest). */
+/**
+ * A WebRTC signal as simple-peer emits it (offer, answer, candidate, renegotiate, transceiverRequest), or the edge's
+ * `{type: 'busy'}` refusal of an offer (src/net/edge.ts MAX_PENDING_LINKS).
+ */
 export const signalData = z
   .object({ type: z.string().max(32).optional(), sdp: z.string().max(12000).optional(), candidate: z.unknown().optional() })
   .passthrough();

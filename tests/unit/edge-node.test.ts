@@ -41,7 +41,7 @@ async function server(clouds?: Record<string, { secret: string }>): Promise<Sign
 /** Edges here dial only when a test says so, unless `dials` lets them dial their bootstrap peers. */
 async function peer(
   wsUrl: string, cloud: string, secret: string | null = null, maxConnections = 8, connectTimeoutMs?: number,
-  dials: { bootstrapDials: number; maxConcurrentDials?: number } = { bootstrapDials: 0 },
+  dials: { bootstrapDials: number; maxConcurrentDials?: number; maxPendingLinks?: number } = { bootstrapDials: 0 },
 ): Promise<TestPeer> {
   const identity = await generateIdentity();
   const p: TestPeer = { id: identity.peerId, up: new Set(), down: [], frames: [], bootstrap: [], log: [], state: 'closed', edge: null as unknown as NetworkEdge };
@@ -128,6 +128,23 @@ describe('NetworkEdge over node-datachannel', () => {
     expect(fresh.log.filter((l) => l.startsWith('link up:')).every((l) => l.includes('(dialed via'))).toBe(true);
     // Only the newcomer dialed: the old peers have no links among themselves.
     for (const p of old) expect([...p.up]).toEqual([fresh.id]);
+  });
+
+  it('a peer at its limit of link attempts refuses an offer as busy, and the dialer gives up at once', async () => {
+    const s = await server();
+    const full = await peer(s.wsUrl, 'busy', null, 8, undefined, { bootstrapDials: 0, maxPendingLinks: 0 });
+    const dialer = await peer(s.wsUrl, 'busy', null, 8, 10_000);
+    await until('both joined', () => full.state === 'joined' && dialer.state === 'joined');
+    const started = Date.now();
+    dialer.edge.connect(full.id);
+    await until('the dialer hears busy', () => dialer.down.some((d) => d.peer === full.id), 5_000, [dialer, full]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(dialer.down.find((d) => d.peer === full.id)?.reason).toMatch(/^E_PEER_BUSY/);
+    expect(full.up.size + dialer.up.size).toBe(0);
+    // The dialer's slot is free again: a peer with room links up.
+    const open = await peer(s.wsUrl, 'busy');
+    await until('open joined', () => open.state === 'joined');
+    await linked(dialer, open);
   });
 
   it('a server that knows the secret refuses a wrong one with E_BAD_PROOF', async () => {

@@ -13,6 +13,8 @@ import { SIGNALING_VERSION, joinChallenge, type ServerMessage } from '../../src/
 import { ConnectionRateLimiter } from '../../signaling/rate-limit.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from '../../signaling/server.ts';
 import { resolveStaticPath } from '../../signaling/static-files.ts';
+import { SAMPLE_SIZE } from '../../signaling/session.ts';
+import { GOSSIP_VIEW_SIZE } from '../../src/runtime/gossip-slots.ts';
 
 const v = SIGNALING_VERSION;
 
@@ -149,6 +151,20 @@ afterAll(async () => {
 });
 
 describe('signaling server: join and relay', () => {
+  it('hands a joiner a whole gossip view of distinct live peers (so its view is full from the welcome)', async () => {
+    expect(SAMPLE_SIZE).toBe(GOSSIP_VIEW_SIZE);
+    const members = await Promise.all(Array.from({ length: SAMPLE_SIZE + 3 }, () => generateIdentity()));
+    const live: string[] = [];
+    for (const id of members.slice(0, -1)) {
+      await joined(id, 'big-welcome');
+      live.push(id.peerId);
+    }
+    const last = await joined(members[members.length - 1]!, 'big-welcome');
+    expect(last.peers).toHaveLength(SAMPLE_SIZE);
+    expect(new Set(last.peers).size).toBe(SAMPLE_SIZE);
+    for (const p of last.peers) expect(live).toContain(p);
+  });
+
   it('welcomes each joiner with the live peers of its cloud, never itself', async () => {
     const [a, b, c] = [ids[0]!, ids[1]!, ids[2]!];
     const first = await joined(a, 'welcome');
