@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Chord } from '../../src/protocols/chord/chord.ts';
-import { GrowingTimeout, SilenceDetector } from '../../src/protocols/chord/silence-detector.ts';
+import { GrowingTimeout, ON_TIME_TO_SHRINK, SilenceDetector } from '../../src/protocols/chord/silence-detector.ts';
 import { hexOf } from '../../src/protocols/chord/ring.ts';
 import { createRng } from '../../src/core/rng.ts';
 import { viewOf } from '../../src/protocols/peer-sampling/view.ts';
@@ -29,6 +29,31 @@ describe('SilenceDetector and GrowingTimeout', () => {
       expect(growing.ticks).toBe(want);
     }
     expect(() => new GrowingTimeout(10, 5)).toThrow(/E_CHORD_OPTIONS/);
+  });
+
+  it('a grown timeout halves back towards its base after ON_TIME_TO_SHRINK answers in time in a row', () => {
+    const t = new GrowingTimeout(10, 60);
+    t.late();
+    t.late(); // 40
+    for (let i = 1; i < ON_TIME_TO_SHRINK; i++) t.onTime();
+    expect(t.ticks).toBe(40);
+    t.late(); // 60, and the run of answers in time starts again
+    for (let i = 1; i < ON_TIME_TO_SHRINK; i++) t.onTime();
+    expect(t.ticks).toBe(60);
+    t.onTime();
+    expect(t.ticks).toBe(30);
+    for (let i = 0; i < 3 * ON_TIME_TO_SHRINK; i++) t.onTime();
+    expect(t.ticks).toBe(10); // 15, then the base, never below
+    const d = new SilenceDetector(3, 12);
+    d.expect('pred', id(1n), 0);
+    d.overdue(3);
+    d.heard(id(1n));
+    expect(d.timeoutTicks).toBe(6);
+    for (let i = 0; i < ON_TIME_TO_SHRINK; i++) {
+      d.expect('pong', id(2n), i);
+      d.answered('pong', id(2n));
+    }
+    expect(d.timeoutTicks).toBe(3);
   });
 
   it('takes a silent peer for dead after the timeout, and waits twice as long once it turns out alive', () => {
@@ -101,7 +126,11 @@ describe('Chord among slow peers', () => {
     const overdueAfter = (max: number | undefined): number => {
       const ca = new Chord(a, { maxLookupTimeoutTicks: max, replyTimeoutTicks: 100 }); // b stays the successor though silent
       ca.adoptSuccessor(b);
-      ca.onMessage(ctxOf(a), b, { t: 'found', id: 4242, key: id(5n), owner: b, hops: 1 }); // an answer nobody waits for
+      // A lookup given up on (3 attempts of 4 ticks) whose answer comes late.
+      const first = sends(ca.lookup(ctxOf(a), id(5000n), 'late'))[0]!.msg as { id: number };
+      for (let t = 0; t < 12; t++) ca.onTick(ctxOf(a));
+      expect(ca.takeCompleted()).toEqual([expect.objectContaining({ ok: false, requestId: 'late', code: 'E_CHORD_LOOKUP_TIMEOUT' })]);
+      ca.onMessage(ctxOf(a), b, { t: 'found', id: first.id, key: id(5000n), owner: b, hops: 1 });
       // A lookup through b (the key lies past b) is retried once its timeout has passed.
       const key = id(2000n);
       const sent = sends(ca.lookup(ctxOf(a), key, 'r'));
@@ -113,6 +142,21 @@ describe('Chord among slow peers', () => {
     };
     expect(overdueAfter(undefined)).toBe(4);
     expect(overdueAfter(32)).toBe(8);
+  });
+
+  it('an answer nobody asked for changes neither the lookup timeout nor the successor', () => {
+    const a = id(100n), b = id(900n), mallory = id(500n);
+    const ca = new Chord(a, { maxLookupTimeoutTicks: 32, replyTimeoutTicks: 100 });
+    ca.adoptSuccessor(b);
+    for (let i = 0; i < 5; i++) ca.onMessage(ctxOf(a), mallory, { t: 'found', id: 4242 + i, key: a, owner: mallory, hops: 1 });
+    expect(ca.successor()).toBe(b);
+    const key = id(2000n);
+    ca.lookup(ctxOf(a), key, 'r');
+    let retriedAt = NaN;
+    for (let t = 1; t <= 20 && Number.isNaN(retriedAt); t++) {
+      if (sends(ca.onTick(ctxOf(a))).some((s) => s.msg.t === 'find' && s.msg.key === key)) retriedAt = t;
+    }
+    expect(retriedAt).toBe(4);
   });
 
   it('adaptive rounds on odd ticks still look for another ring now and then', () => {

@@ -29,9 +29,10 @@
  * the previous one): repairs spread at message speed. A silent dead neighbour is dropped at most one interval later.
  *
  * Slow peers (`maxReplyTimeoutTicks`, `maxLookupTimeoutTicks` above their base): a neighbour taken for dead that is
- * heard from afterwards, or a lookup answered after it was given up on, doubles the timeout concerned up to its cap
- * (silence-detector.ts), and a late answer to a join names a successor all the same. Fixed timeouts below the
- * round trip of loaded browser peers emptied every successor list of a 32-peer ring.
+ * heard from afterwards, or a lookup answered after it was given up on, doubles the timeout concerned up to its cap,
+ * and answers in time halve it back (silence-detector.ts); a late answer to a join names a successor all the same.
+ * Answers nobody asked for change nothing. Fixed timeouts below the round trip of loaded browser peers emptied every
+ * successor list of a 32-peer ring.
  *
  * Hops count forwardings: a key the origin resolves from its own successor takes 0 hops.
  */
@@ -46,33 +47,12 @@ import { FingerTable } from './finger-table.ts';
 import { PendingLookups, type LookupPurpose, type LookupResult, type PendingLookup } from './pending-lookups.ts';
 import { distance, hexOf, inHalfOpen, inOpen, positionOf, RING_BITS, ringNode, type RingNode } from './ring.ts';
 import { GrowingTimeout, SilenceDetector } from './silence-detector.ts';
+import type { ChordOptions } from './chord-options.ts';
 import { SuccessorList } from './successor-list.ts';
 
 export type { LookupResult } from './pending-lookups.ts';
 
-export interface ChordOptions {
-  /** Successor list length r (default 8). */
-  readonly successors?: number;
-  /** Ticks before an unanswered lookup is retried (default 4). */
-  readonly lookupTimeoutTicks?: number;
-  /** Most ticks the lookup timeout grows to: each answer to a lookup already given up on doubles it (default lookupTimeoutTicks: fixed). */
-  readonly maxLookupTimeoutTicks?: number;
-  /** Attempts per lookup before it fails with E_CHORD_LOOKUP_TIMEOUT (default 3). */
-  readonly lookupAttempts?: number;
-  /** Ticks before a silent successor (stabilize) or predecessor (ping) is taken for dead (default 3). */
-  readonly replyTimeoutTicks?: number;
-  /**
-   * Most ticks the reply timeout may grow to: each peer heard from after it was taken for dead doubles it
-   * (silence-detector.ts). Default replyTimeoutTicks: a fixed timeout.
-   */
-  readonly maxReplyTimeoutTicks?: number;
-  /** Where to find a peer to join through when the node has no successor, or to look for another ring through. */
-  readonly view?: View;
-  /** Ticks between lookups of the node's own id through a random view peer, to merge separate rings (default 10; 0 = never). */
-  readonly mergeCheckTicks?: number;
-  /** Most ticks between maintenance rounds while they change nothing (see the file comment; default 1 = every tick). */
-  readonly maxRoundIntervalTicks?: number;
-}
+export type { ChordOptions } from './chord-options.ts';
 
 const RING_ID = /^[0-9a-f]{40}$/;
 
@@ -282,12 +262,16 @@ export class Chord implements Protocol<ChordMessage> {
   private onFound(id: number, key: string, owner: PeerId, hops: number): Out {
     const p = this.pending.close(id, key);
     if (!p) {
-      // An answer to a lookup given up on: the timeout was too short for this network (when it may grow). A late
-      // answer for this node's own id (a join or merge lookup) still names a live node's view of its successor.
+      // An answer to a lookup this node gave up on (not one nobody asked for): the timeout was too short for this
+      // network (when it may grow). A late join or merge answer still names a live node's view of the successor.
+      const late = this.pending.closeGivenUp(id, key);
+      if (!late) return [];
       this.lookupTimeout.late();
-      if (key === this.self.id && owner !== this.self.id) this.considerSuccessor(this.nodeFor(owner));
+      const kind = late.purpose.kind;
+      if ((kind === 'join' || kind === 'merge') && owner !== this.self.id) this.considerSuccessor(this.nodeFor(owner));
       return [];
     }
+    this.lookupTimeout.onTime();
     const purpose = p.purpose;
     if (purpose.kind === 'user') {
       this.completed.push({ ok: true, requestId: purpose.requestId, key, owner, hops, attempts: p.attempts });
@@ -306,7 +290,7 @@ export class Chord implements Protocol<ChordMessage> {
     const out: Out = [];
     for (const p of this.pending.overdue(this.ticks, this.lookupTimeout.ticks)) {
       if (p.purpose.kind !== 'user' || p.attempts >= this.lookupAttempts) {
-        this.pending.drop(p.id);
+        this.pending.giveUp(p.id);
         if (p.purpose.kind === 'user') {
           this.completed.push({ ok: false, requestId: p.purpose.requestId, key: p.key, code: 'E_CHORD_LOOKUP_TIMEOUT', attempts: p.attempts });
         }

@@ -27,13 +27,18 @@ export type LookupResult =
   | { readonly ok: true; readonly requestId: string; readonly key: string; readonly owner: PeerId; readonly hops: number; readonly attempts: number }
   | { readonly ok: false; readonly requestId: string; readonly key: string; readonly code: 'E_CHORD_LOOKUP_TIMEOUT' | 'E_CHORD_BAD_KEY'; readonly attempts: number };
 
+/** Lookups given up on that are still recognised when their answer comes late; the oldest are forgotten beyond. */
+const MAX_GIVEN_UP = 64;
+
 export class PendingLookups {
   private readonly byId = new Map<number, PendingLookup>();
+  /** Lookups given up on lately (giveUp), so a late answer can be told from one nobody asked for. */
+  private readonly givenUp = new Map<number, PendingLookup>();
   private nextId = 0;
 
   open(key: string, keyPos: bigint, purpose: LookupPurpose, now: number): PendingLookup {
     let id = this.nextId;
-    while (this.byId.has(id)) id = (id + 1) % (MAX_REQUEST_ID + 1);
+    while (this.byId.has(id) || this.givenUp.has(id)) id = (id + 1) % (MAX_REQUEST_ID + 1);
     this.nextId = (id + 1) % (MAX_REQUEST_ID + 1);
     const p: PendingLookup = { id, key, keyPos, purpose, sentAt: now, attempts: 1 };
     this.byId.set(id, p);
@@ -55,8 +60,21 @@ export class PendingLookups {
     return out;
   }
 
-  drop(id: number): void {
+  /** Stops waiting for a lookup; an answer that still comes for it is recognised by `closeGivenUp`. */
+  giveUp(id: number): void {
+    const p = this.byId.get(id);
+    if (!p) return;
     this.byId.delete(id);
+    this.givenUp.set(id, p);
+    if (this.givenUp.size > MAX_GIVEN_UP) this.givenUp.delete(this.givenUp.keys().next().value!);
+  }
+
+  /** The lookup a late answer belongs to, if it was given up on lately; undefined for answers nobody asked for. */
+  closeGivenUp(id: number, key: string): PendingLookup | undefined {
+    const p = this.givenUp.get(id);
+    if (!p || p.key !== key) return undefined;
+    this.givenUp.delete(id);
+    return p;
   }
 
   some(test: (p: PendingLookup) => boolean): boolean {

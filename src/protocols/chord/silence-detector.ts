@@ -25,15 +25,20 @@ const MAX_SUSPECTS = 64;
 /** Checked in this order (the order the protocol's timeouts always fired in). */
 const KINDS: readonly AwaitedReply[] = ['pred', 'pong'];
 
+/** On-time answers in a row after which a grown timeout halves again (towards its base), once the load has passed. */
+export const ON_TIME_TO_SHRINK = 32;
+
 /**
  * A timeout in ticks that doubles, up to `max`, each time an answer it had given up on arrives after all (with
- * `max` equal to `base` it stays fixed). Chord's lookups use one too: a `found` for a lookup already given up on.
+ * `max` equal to `base` it stays fixed), and halves back after ON_TIME_TO_SHRINK answers in time, so a dead peer is
+ * again noticed quickly once a busy spell is over. Chord's lookups use one too: a `found` for a lookup given up on.
  */
 export class GrowingTimeout {
   private current: number;
+  private onTimeInARow = 0;
 
   constructor(
-    base: number,
+    readonly base: number,
     readonly max = base,
   ) {
     if (!(base >= 1) || !(max >= base)) throw new Error(`E_CHORD_OPTIONS: a timeout needs 1 <= base (${base}) <= max (${max})`);
@@ -51,6 +56,14 @@ export class GrowingTimeout {
   /** An answer came after the timeout had given up on it. */
   late(): void {
     this.current = Math.min(this.max, this.current * 2);
+    this.onTimeInARow = 0;
+  }
+
+  /** An answer came in time: after ON_TIME_TO_SHRINK of them in a row, a grown timeout halves (not below its base). */
+  onTime(): void {
+    if (this.current === this.base || ++this.onTimeInARow < ON_TIME_TO_SHRINK) return;
+    this.current = Math.max(this.base, Math.floor(this.current / 2));
+    this.onTimeInARow = 0;
   }
 }
 
@@ -81,7 +94,9 @@ export class SilenceDetector {
 
   /** The `kind` answer came from `peer` (an answer from anyone else leaves the wait as it is). */
   answered(kind: AwaitedReply, peer: PeerId): void {
-    if (this.waits.get(kind)?.peer === peer) this.waits.delete(kind);
+    if (this.waits.get(kind)?.peer !== peer) return;
+    this.waits.delete(kind);
+    this.timeout.onTime();
   }
 
   /** No `kind` answer is awaited any more (e.g. the predecessor changed). */
