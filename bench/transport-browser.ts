@@ -72,14 +72,8 @@ export async function browserJoinTimes(peers: number, newcomers = 0, hideCloud =
   const full = fullView(peers);
   const url = `${server.url}/?cloud=bench-join&tick=${tickMs}`;
   try {
-    const opening = performance.now();
-    for (let i = 0; i < peers; i++) {
-      const page = await (await newPeerContext(browser)).newPage();
-      await page.goto(url).catch(() => page.goto(url));
-      if (hideCloud) await hidePage(page);
-      pages.push(page);
-    }
-    const openSeconds = (performance.now() - opening) / 1000;
+    const { opened, openSeconds } = await openPeerPages(browser, url, peers, hideCloud);
+    pages.push(...opened);
     const marks: (Marks | null)[] = pages.map(() => null);
     const deadline = Date.now() + deadlineMs;
     let readError: unknown = null;
@@ -118,6 +112,19 @@ export async function browserJoinTimes(peers: number, newcomers = 0, hideCloud =
  * Makes the page report itself hidden from now on (document.visibilityState, then a `visibilitychange`), as a
  * background tab would: its node sends it no snapshots and the portal does not render. Join marks still arrive.
  */
+/** Opens `peers` app pages one after another, each in its own context (a peer), optionally reporting itself hidden. */
+export async function openPeerPages(browser: Browser, url: string, peers: number, hidden: boolean): Promise<{ opened: Page[]; openSeconds: number }> {
+  const opening = performance.now();
+  const opened: Page[] = [];
+  for (let i = 0; i < peers; i++) {
+    const page = await (await newPeerContext(browser)).newPage();
+    await page.goto(url).catch(() => page.goto(url));
+    if (hidden) await hidePage(page);
+    opened.push(page);
+  }
+  return { opened, openSeconds: (performance.now() - opening) / 1000 };
+}
+
 export async function hidePage(page: Page): Promise<void> {
   await page.evaluate(() => {
     Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });

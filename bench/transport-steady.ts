@@ -12,10 +12,10 @@
  */
 import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
-import { launchChromium, newPeerContext, startCloudServer } from '../tests/browser/harness.ts';
+import { launchChromium, startCloudServer } from '../tests/browser/harness.ts';
 import { EDGE_COUNTS_GLOBAL } from '../src/net/join-marks.ts';
 import { chromiumCpuTicks, CLOCK_TICKS_PER_SECOND } from './chromium-cpu.ts';
-import { fullView, hidePage, median } from './transport-browser.ts';
+import { fullView, median, openPeerPages } from './transport-browser.ts';
 
 export interface SteadyFigures {
   readonly peers: number;
@@ -81,15 +81,7 @@ export async function browserSteadyState(peers: number, hidden = false, seconds 
   const full = fullView(peers);
   const url = `${server.url}/?cloud=bench-steady&tick=${tickMs}`;
   try {
-    const pages: Page[] = [];
-    const opening = performance.now();
-    for (let i = 0; i < peers; i++) {
-      const page = await (await newPeerContext(browser)).newPage();
-      await page.goto(url).catch(() => page.goto(url));
-      if (hidden) await hidePage(page);
-      pages.push(page);
-    }
-    const openSeconds = (performance.now() - opening) / 1000;
+    const { opened: pages, openSeconds } = await openPeerPages(browser, url, peers, hidden);
     const settling = performance.now();
     let samples = await Promise.all(pages.map((p) => samplePage(p, hidden)));
     while (performance.now() - settling < settleMs && !samples.every((s) => s !== null && s.view >= full)) {

@@ -88,6 +88,17 @@ describe('storage service over a memory edge', () => {
     expect(link).toMatch(/^nephele:\/\//);
   });
 
+  it('times real lookups, and refuses to time them on a node that knows peers but has no ring successor yet', async () => {
+    const { net: h, ids, join } = await storageCloud(3, { service: { requestTimeoutMs: 3000 } });
+    const { ms } = (await cmd(h, ids[0]!, 'probeLookups', { count: 5 })) as { ms: number[] };
+    expect(ms).toHaveLength(5);
+    // A newcomer bootstrapped from the cloud: its view holds peers at once, its ring successor comes with its join.
+    const newcomer = await join(ids.slice(0, 2));
+    await expect(cmd(h, newcomer, 'probeLookups', { count: 5 })).rejects.toThrow(/E_STORAGE_NOT_ON_RING/);
+    await waitFor(() => storageOf(h, newcomer).successors.length > 0, 10_000, 'the newcomer on the ring');
+    expect(((await cmd(h, newcomer, 'probeLookups', { count: 5 })) as { ms: number[] }).ms).toHaveLength(5);
+  });
+
   it('rejects bad command arguments and bad links with named codes', async () => {
     const { hub: h, ids } = await cloud(3);
     await expect(cmd(h, ids[0]!, 'put', { name: '', bytes: 'nope' })).rejects.toThrow(/E_STORAGE_BAD_ARGS/);

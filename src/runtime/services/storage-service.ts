@@ -314,9 +314,16 @@ class StorageService implements NodeService {
     return this.named.serve(from, msg satisfies NamedRequest, body);
   }
 
+  /**
+   * Times `count` lookups of random keys. A node with no ring successor that knows other peers would answer each
+   * lookup itself in no time, which is not a lookup: the probe fails instead (E_STORAGE_NOT_ON_RING).
+   */
   private async probeLookups(count: number): Promise<number[]> {
     const ms: number[] = [];
     for (let i = 0; i < count; i++) {
+      if (this.ring.successors().length === 0 && this.deps.viewEntries().length + this.deps.linkedPeers().length > 0) {
+        throw new NepheleError('E_STORAGE_NOT_ON_RING', `this node has no ring successor after ${i} of ${count} lookups: its lookups would answer themselves`);
+      }
       const key = Array.from({ length: 20 }, () => this.deps.rng.int(256).toString(16).padStart(2, '0')).join('');
       const t0 = performance.now();
       await this.ring.lookup(key);
