@@ -42,7 +42,7 @@ interface TaskState {
   readonly votes: (Vote & { readonly result: TaskResult })[];
   /** Lease ids of copies out now. */
   readonly active: Set<number>;
-  /** Hosts that held a copy (they never get another: one host, one vote). */
+  /** Hosts that hold a copy or voted (they get no other: one host, one vote); a copy lost unvoted frees its host. */
   readonly tried: Set<PeerId>;
   losses: number;
   digest: string | null;
@@ -259,6 +259,9 @@ export class SubmitterBook {
     const t = job.tasks[lease.task]!;
     const out: Outgoing[] = tellHost ? [{ to: lease.host, msg: { v: V, t: 'revoke', jobId: job.id, lease: id } }] : [];
     if (t.status !== 'open') return out;
+    // The host never voted on this task: it may take it again (else a cloud whose only capable host lost a copy
+    // would never finish the task); MAX lease losses still bound a host that keeps losing it.
+    if (!t.votes.some((v) => v.host === lease.host)) t.tried.delete(lease.host);
     t.losses++;
     if (t.losses > this.options.maxLeaseLosses) {
       return [...out, ...this.settle(job, lease.task, 'failed', SchedulerErrors.TASK_LOST, [])];
