@@ -4,36 +4,17 @@
  * when the liar answered third, and again when its copies were revoked before it could answer).
  */
 import { describe, expect, it } from 'vitest';
-import { parseJobSpec, type JobSpec } from '../../src/protocols/scheduler/job-model.ts';
 import { SubmitterBook } from '../../src/protocols/scheduler/submitter.ts';
-import type { HostCapabilities } from '../../src/protocols/scheduler/host-match.ts';
-import type { Outgoing } from '../../src/protocols/scheduler/types.ts';
-import type { LeaseMessage, ResultMessage } from '../../src/wire/scheduler.ts';
+import type { LeaseMessage } from '../../src/wire/scheduler.ts';
+import { HOST_CAPS as CAPS, leaseOf, oneTaskJob as votedJob, peer as id, resultFor as result } from './support/submitter-book.ts';
 
-const id = (n: number): string => n.toString(16).padStart(40, '0');
-const CAPS: HostCapabilities = { cores: 4, ramMB: 4096, gpuMemoryMB: 0, diskMB: 10_000, kinds: ['wasi'] };
 const [HONEST_A, HONEST_B, LIAR] = [id(2), id(3), id(4)];
-
-function votedJob(n: number, k: number): JobSpec {
-  const parsed = parseJobSpec({
-    image: { kind: 'wasi', sha256: 'ab'.repeat(32), size: 100 }, timeLimitMs: 1_000, redundancy: { n, k },
-    tasks: [{ args: ['x'], env: {}, stdin: '' }],
-  });
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.value;
-}
-
-const leaseOf = (out: Outgoing[]): LeaseMessage => out.find((o) => o.msg.t === 'lease')!.msg as LeaseMessage;
-const result = (lease: LeaseMessage, digest: string): ResultMessage => ({
-  v: lease.v, t: 'result', jobId: lease.jobId, lease: lease.lease, digest, ok: true, exitCode: 0, code: null,
-  stdout: digest, stderr: '', durationMs: 1,
-});
 
 function threeCopiesOut(): { book: SubmitterBook; leases: Record<string, LeaseMessage> } {
   const book = new SubmitterBook({ leaseGraceMs: 1_000, maxLeaseLosses: 3 });
   book.add('job-late-vote-01', votedJob(3, 2), 0);
   const leases: Record<string, LeaseMessage> = {};
-  for (const host of [HONEST_A, HONEST_B, LIAR]) leases[host] = leaseOf(book.onPull(0, host, 'job-late-vote-01', 1, CAPS));
+  for (const host of [HONEST_A, HONEST_B, LIAR]) leases[host] = leaseOf(book.onPull(0, host, 'job-late-vote-01', 1, CAPS))!;
   return { book, leases };
 }
 
