@@ -52,36 +52,13 @@ async function shown(page: Page, okId: string, errorId: string, timeoutMs: numbe
 }
 
 /** Opens `peers` app tabs on one cloud and waits until each has its ring successors and stabilisation settled. */
-async function ringOf(browser: Browser, url: string, peers: number, settleBy = Infinity): Promise<PeerTab[] & { unsettled?: number }> {
+async function ringOf(browser: Browser, url: string, peers: number): Promise<PeerTab[]> {
   const tabs: PeerTab[] = [];
-  for (let i = 0; i < peers; i++) {
-    if (!Number.isFinite(settleBy)) {
-      tabs.push(await openPeer(browser, url));
-      continue;
-    }
-    // Under a budget, a tab that does not load (a machine past its cores) or comes too late is left out.
-    if (Date.now() > settleBy) break;
-    try {
-      tabs.push(await openPeer(browser, url));
-    } catch (err) {
-      console.error(`storage bench: peer ${i + 1} of ${peers} did not open: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    }
-  }
-  let unsettled = 0;
+  for (let i = 0; i < peers; i++) tabs.push(await openPeer(browser, url));
   for (const t of tabs) {
     const ready = async (): Promise<boolean> => (await numberOf(t.page, 'storage-successors')) >= Math.min(3, peers - 1);
-    if (!Number.isFinite(settleBy)) {
-      await waitUntil(ready, 90_000 + peers * 3000, `ring at ${t.peerId.slice(0, 8)}`);
-      continue;
-    }
-    // Under a budget, a peer that has not settled in time is measured as it is (its probe may then fail), and
-    // once the ring's time is up no peer is waited for any more.
-    const left = settleBy - Date.now();
-    if (left > 0) await waitUntil(ready, left, `ring at ${t.peerId.slice(0, 8)}`).catch(() => unsettled++);
-    else unsettled++;
+    await waitUntil(ready, 90_000 + peers * 3000, `ring at ${t.peerId.slice(0, 8)}`);
   }
-  if (unsettled > 0) console.error(`storage bench: ${unsettled} of ${tabs.length} peers had fewer than 3 successors when the ring's time ran out`);
-  Object.assign(tabs, { unsettled });
   await new Promise((r) => setTimeout(r, 3000));
   return tabs;
 }
@@ -179,26 +156,11 @@ export async function browserLookupFigures(peers: number, staticDir = 'dist', bu
     const tabs = watch.tabs;
     if (watch.correctAt === null && tabs.length > 0) {
       const pages = [tabs[0]!, tabs[tabs.length - 1]!];
-      console.error(`storage bench: the ring did not become correct; first and last tab:\n${(await Promise.all(pages.map((t) => ringDiagnosis(t)))).join('\n---\n')}`);
+      console.error(`storage bench: the ring did not become correct; first and last tab:\n${(await Promise.all(pages.map((t) => pageDiagnosis(t.page, 40, /chord|link|unreachable|E_/).catch((err: unknown) => `(no diagnosis: ${String(err)})`)))).join('\n---\n')}`);
     }
     const probed = await timeLookups(tabs.slice(0, probePeers), deadline);
     return { ...probed, unprobed: probed.unprobed + Math.max(0, Math.min(probePeers, peers) - tabs.length), opened: tabs.length, unsettled };
   });
-}
-
-/**
- * A tab's connections, ring and the event log's ring and link lines (newest first). Evaluated as a string: tsx
- * compiles functions handed to page.evaluate with helpers the page does not have (harness pageDiagnosis fails so).
- */
-async function ringDiagnosis(t: PeerTab): Promise<string> {
-  const script = `(() => {
-    const text = (id) => (document.querySelector('[data-testid="' + id + '"]')?.textContent ?? '(none)').trim();
-    const ring = document.querySelector('[data-testid="storage-successors"]')?.parentElement?.textContent ?? '';
-    const log = [...document.querySelectorAll('[data-testid="event-log"] li')].map((li) => (li.textContent ?? '').trim())
-      .filter((l) => /chord|link|unreachable|E_/.test(l)).slice(0, 40);
-    return ['peer ' + text('peer-id'), 'connections ' + text('connection-count'), ring.replace(/\\s+/g, ' ').trim(), ...log].join('\\n');
-  })()`;
-  return (await t.page.evaluate(script).catch((err: unknown) => `(no diagnosis: ${String(err)})`)) as string;
 }
 
 /** One tab's ring as its storage panel shows it: its successors (the panel lists at most 4) and its predecessor's first 8 hex. */

@@ -105,12 +105,18 @@ export async function waitUntil(
 }
 
 /** A page's visible state for a failure message: the storage/ring summary and the newest event-log lines. */
-export async function pageDiagnosis(page: Page, logLines = 40): Promise<string> {
-  return page.evaluate((n) => {
-    const text = (id: string): string => document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? '(none)';
-    const log = [...document.querySelectorAll('[data-testid="event-log"] li')].slice(0, n).map((li) => li.textContent?.trim());
-    return [`peer ${text('peer-id')}`, `connections ${text('connection-count')}`, `ring successors ${text('storage-successors')}`, ...log].join('\n');
-  }, logLines);
+export async function pageDiagnosis(page: Page, logLines = 40, logFilter?: RegExp): Promise<string> {
+  // Evaluated as a string: tsx (the benches) compiles a function handed to page.evaluate with helpers (`__name`)
+  // the page does not have.
+  const script = `(() => {
+    const text = (id) => (document.querySelector('[data-testid="' + id + '"]')?.textContent ?? '(none)').trim();
+    const ring = (document.querySelector('[data-testid="storage-successors"]')?.parentElement?.textContent ?? '').replace(/\\s+/g, ' ').trim();
+    const filter = ${logFilter ? `new RegExp(${JSON.stringify(logFilter.source)}, ${JSON.stringify(logFilter.flags)})` : 'null'};
+    const log = [...document.querySelectorAll('[data-testid="event-log"] li')].map((li) => (li.textContent ?? '').trim())
+      .filter((line) => filter === null || filter.test(line)).slice(0, ${Math.max(0, Math.floor(logLines))});
+    return ['peer ' + text('peer-id'), 'connections ' + text('connection-count'), 'ring ' + (ring || '(none)'), ...log].join('\\n');
+  })()`;
+  return (await page.evaluate(script)) as string;
 }
 
 export interface NodePeerProcess {
